@@ -1,0 +1,32 @@
+"""Errors that describe a user mistake in one line (the CLI prints them without a traceback)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+__all__ = ["InputError", "ThermogenError"]
+
+
+class ThermogenError(Exception):
+    """Base class for errors caused by user input or configuration, not by a bug."""
+
+
+class InputError(ThermogenError, ValueError):
+    """Bad input data, naming the file and the field at fault.
+
+    Parameters
+    ----------
+    source
+        File the data came from (or a short description such as ``"<memory>"``).
+    field
+        Name of the offending field (npz key, CSV column, option name).
+    problem
+        What is wrong, in plain words, ideally with a hint on how to fix it.
+    """
+
+    def __init__(self, source: str | Path, field: str | None, problem: str) -> None:
+        self.source = str(source)
+        self.field = field
+        self.problem = problem
+        where = f"{self.source}: field '{field}'" if field else self.source
+        super().__init__(f"{where}: {problem}")
