@@ -33,7 +33,7 @@ class MuellerBrown(AnalyticSystem):
 
     name = "mueller-brown"
     scale = 0.1
-    bounds = ((-2.1, 1.6), (-1.0, 2.7))
+    bounds = ((-3.0, 1.6), (-1.2, 3.4))
     minima = ((-0.558, 1.442), (-0.050, 0.467), (0.623, 0.028))
     basin_names = ("A", "B", "C")
     default_temperatures = (1.0, 1.587, 2.52, 4.0)
