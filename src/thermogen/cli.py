@@ -34,9 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"thermogen {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    info = sub.add_parser("info", help="validate a dataset (.npz or .csv) and print a summary",
-                          description="Validate a multi-temperature dataset and print a summary. "
-                                      "Exit status 0 only for valid data.")
+    info = sub.add_parser(
+        "info",
+        help="validate a dataset (.npz or .csv) and print a summary",
+        description="Validate a multi-temperature dataset and print a summary. "
+        "Exit status 0 only for valid data.",
+    )
     info.add_argument("file", help="dataset file (.npz or .csv)")
     info.set_defaults(func=_cmd_info)
     return parser

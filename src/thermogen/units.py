@@ -10,8 +10,8 @@ import numpy as np
 
 __all__ = [
     "ENERGY_UNITS",
-    "KCAL_TO_KJ",
     "KB_KJ_PER_MOL_K",
+    "KCAL_TO_KJ",
     "TEMPERATURE_UNITS",
     "boltzmann_constant",
     "thermal_energy",
@@ -31,7 +31,9 @@ def boltzmann_constant(temperature_unit: str) -> float:
         return KB_KJ_PER_MOL_K
     if temperature_unit == "reduced":
         return 1.0
-    raise ValueError(f"unknown temperature unit {temperature_unit!r}; use one of {TEMPERATURE_UNITS}")
+    raise ValueError(
+        f"unknown temperature unit {temperature_unit!r}; use one of {TEMPERATURE_UNITS}"
+    )
 
 
 def thermal_energy(temperature: np.ndarray | float, temperature_unit: str) -> np.ndarray:

@@ -71,7 +71,11 @@ class MultiTempDataset:
         src = self.source
         features = _float_array(self.features, src, "features")
         if features.ndim != 2:
-            raise InputError(src, "features", f"must be a 2-D array (frames, features), got shape {features.shape}")
+            raise InputError(
+                src,
+                "features",
+                f"must be a 2-D array (frames, features), got shape {features.shape}",
+            )
         n, d = features.shape
         if n == 0:
             raise InputError(src, "features", "has no frames (the file is empty)")
@@ -79,14 +83,28 @@ class MultiTempDataset:
             raise InputError(src, "features", "has no feature columns")
         temperature = _float_array(self.temperature, src, "temperature", length=n)
         if np.any(temperature <= 0):
-            raise InputError(src, "temperature", f"must be positive, found minimum {temperature.min():g}")
+            raise InputError(
+                src, "temperature", f"must be positive, found minimum {temperature.min():g}"
+            )
 
         if self.temperature_unit not in TEMPERATURE_UNITS:
-            raise InputError(src, "temperature_unit", f"unknown unit {self.temperature_unit!r}; use one of {', '.join(TEMPERATURE_UNITS)}")
+            raise InputError(
+                src,
+                "temperature_unit",
+                f"unknown unit {self.temperature_unit!r}; use one of {', '.join(TEMPERATURE_UNITS)}",
+            )
         if self.energy_unit not in ENERGY_UNITS:
-            raise InputError(src, "energy_unit", f"unknown unit {self.energy_unit!r}; use one of {', '.join(ENERGY_UNITS)}")
+            raise InputError(
+                src,
+                "energy_unit",
+                f"unknown unit {self.energy_unit!r}; use one of {', '.join(ENERGY_UNITS)}",
+            )
         if (self.temperature_unit == "reduced") != (self.energy_unit == "reduced"):
-            raise InputError(src, "energy_unit", f"{self.energy_unit!r} does not go with temperature_unit {self.temperature_unit!r}: reduced temperatures need reduced energies (k_B = 1)")
+            raise InputError(
+                src,
+                "energy_unit",
+                f"{self.energy_unit!r} does not go with temperature_unit {self.temperature_unit!r}: reduced temperatures need reduced energies (k_B = 1)",
+            )
 
         energy = None
         energy_unit = self.energy_unit
@@ -100,26 +118,46 @@ class MultiTempDataset:
         replica = None if self.replica is None else _int_array(self.replica, src, "replica", n)
         time = None if self.time is None else _int_array(self.time, src, "time", n)
         if time is not None and replica is None:
-            raise InputError(src, "time", "is given without 'replica': frame indices need the trajectory they belong to")
+            raise InputError(
+                src,
+                "time",
+                "is given without 'replica': frame indices need the trajectory they belong to",
+            )
         if time is not None and np.any(time < 0):
             raise InputError(src, "time", "frame indices must be non-negative")
         if time is not None:
             _check_unique_times(replica, time, src)
 
-        names = [f"x{i}" for i in range(d)] if self.feature_names is None else [str(s) for s in np.asarray(self.feature_names).ravel()]
+        names = (
+            [f"x{i}" for i in range(d)]
+            if self.feature_names is None
+            else [str(s) for s in np.asarray(self.feature_names).ravel()]
+        )
         if len(names) != d:
-            raise InputError(src, "feature_names", f"has {len(names)} names for {d} feature columns")
+            raise InputError(
+                src, "feature_names", f"has {len(names)} names for {d} feature columns"
+            )
         if len(set(names)) != d:
             raise InputError(src, "feature_names", "contains duplicate names")
 
         periodic = np.zeros(d, dtype=bool) if self.periodic is None else np.asarray(self.periodic)
         if periodic.shape != (d,) or periodic.dtype.kind not in "biu":
-            raise InputError(src, "periodic", f"must be {d} booleans, one per feature, got shape {periodic.shape} and dtype {periodic.dtype}")
+            raise InputError(
+                src,
+                "periodic",
+                f"must be {d} booleans, one per feature, got shape {periodic.shape} and dtype {periodic.dtype}",
+            )
         periodic = periodic.astype(bool)
         features = _check_angles(features, periodic, names, src)
 
-        for name, value in [("features", features), ("temperature", temperature), ("energy", energy),
-                            ("replica", replica), ("time", time), ("periodic", periodic)]:
+        for name, value in [
+            ("features", features),
+            ("temperature", temperature),
+            ("energy", energy),
+            ("replica", replica),
+            ("time", time),
+            ("periodic", periodic),
+        ]:
             if value is not None:
                 value.setflags(write=False)
             object.__setattr__(self, name, value)
@@ -177,12 +215,20 @@ class MultiTempDataset:
         """Raise :class:`InputError` unless at least ``minimum`` distinct temperatures are present."""
         k = len(self.temperatures)
         if k < minimum:
-            raise InputError(self.source, "temperature", f"{purpose} needs frames at {minimum} or more temperatures, found {k} ({', '.join(f'{t:g}' for t in self.temperatures)})")
+            raise InputError(
+                self.source,
+                "temperature",
+                f"{purpose} needs frames at {minimum} or more temperatures, found {k} ({', '.join(f'{t:g}' for t in self.temperatures)})",
+            )
 
     def require_energy(self, purpose: str) -> None:
         """Raise :class:`InputError` if the dataset carries no potential energies."""
         if self.energy is None:
-            raise InputError(self.source, "energy", f"{purpose} needs potential energies, but the dataset has none")
+            raise InputError(
+                self.source,
+                "energy",
+                f"{purpose} needs potential energies, but the dataset has none",
+            )
 
 
 def _float_array(value: object, src: str, name: str, length: int | None = None) -> np.ndarray:
@@ -192,20 +238,28 @@ def _float_array(value: object, src: str, name: str, length: int | None = None) 
         raise InputError(src, name, "must contain numbers") from None
     if length is not None:
         if a.ndim != 1:
-            raise InputError(src, name, f"must be a 1-D array with one value per frame, got shape {a.shape}")
+            raise InputError(
+                src, name, f"must be a 1-D array with one value per frame, got shape {a.shape}"
+            )
         if a.shape[0] != length:
             raise InputError(src, name, f"has {a.shape[0]} values but there are {length} frames")
     bad = ~np.isfinite(a)
     if bad.any():
         first = np.argwhere(bad)[0]
-        raise InputError(src, name, f"contains {int(bad.sum())} NaN or infinite values (first at index {tuple(int(i) for i in first)})")
+        raise InputError(
+            src,
+            name,
+            f"contains {int(bad.sum())} NaN or infinite values (first at index {tuple(int(i) for i in first)})",
+        )
     return a
 
 
 def _int_array(value: object, src: str, name: str, length: int) -> np.ndarray:
     a = np.asarray(value)
     if a.ndim != 1 or a.shape[0] != length:
-        raise InputError(src, name, f"must have one value per frame ({length}), got shape {a.shape}")
+        raise InputError(
+            src, name, f"must have one value per frame ({length}), got shape {a.shape}"
+        )
     if a.dtype.kind == "f":
         if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
             raise InputError(src, name, "must contain whole numbers")
@@ -220,7 +274,9 @@ def _check_unique_times(replica: np.ndarray, time: np.ndarray, src: str) -> None
         raise InputError(src, "time", "repeats a frame index inside one replica trajectory")
 
 
-def _check_angles(features: np.ndarray, periodic: np.ndarray, names: list[str], src: str) -> np.ndarray:
+def _check_angles(
+    features: np.ndarray, periodic: np.ndarray, names: list[str], src: str
+) -> np.ndarray:
     if not periodic.any():
         return features
     angles = features[:, periodic]
@@ -229,7 +285,11 @@ def _check_angles(features: np.ndarray, periodic: np.ndarray, names: list[str], 
         j = int(np.flatnonzero(periodic)[np.argmax(np.abs(angles).max(axis=0))])
         largest = float(np.abs(features[:, j]).max())
         hint = " (degrees? convert with numpy.deg2rad)" if largest <= 180.0 + 1e-6 else ""
-        raise InputError(src, names[j], f"is periodic but has values up to {largest:.4g}, outside [-pi, pi] radians{hint}")
+        raise InputError(
+            src,
+            names[j],
+            f"is periodic but has values up to {largest:.4g}, outside [-pi, pi] radians{hint}",
+        )
     features = features.copy()
     features[:, periodic] = np.clip(angles, -np.pi, np.pi)
     return features

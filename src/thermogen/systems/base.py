@@ -56,8 +56,8 @@ class SimulationSystem(ABC):
         return self.energy_and_force(x)[0]
 
     @abstractmethod
-    def initial_positions(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """``n`` starting configurations, shape (n, *config_shape)."""
+    def initial_positions(self, temperature: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Starting configurations (n, *config_shape) for walkers at ``temperature`` (n,)."""
 
     @abstractmethod
     def features(self, x: np.ndarray) -> np.ndarray:
@@ -138,10 +138,14 @@ class AnalyticSystem(SimulationSystem):
     def features(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(x, dtype=float).reshape(-1, 2)
 
-    def initial_positions(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        """Start every walker in the deepest basin's minimum, slightly jittered."""
-        deepest = np.asarray(self.minima)[np.argmin(self.potential(np.asarray(self.minima, dtype=float)))]
-        return deepest + 0.01 * rng.standard_normal((n, 2))
+    def initial_positions(self, temperature: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Exact equilibrium samples at each walker's temperature, so no equilibration is needed."""
+        temperature = np.asarray(temperature, dtype=float)
+        out = np.empty((temperature.size, 2))
+        for t in np.unique(temperature):
+            at_t = temperature == t
+            out[at_t] = self.sample(float(t), int(at_t.sum()), rng)
+        return out
 
     # ------------------------------------------------------------------ grid
     @cached_property
@@ -176,7 +180,9 @@ class AnalyticSystem(SimulationSystem):
                 neighbour = padded[1 + dx : 1 + dx + n, 1 + dy : 1 + dy + n]
                 lower = neighbour < best
                 best = np.where(lower, neighbour, best)
-                shifted = np.clip(np.arange(n)[:, None] + dx, 0, n - 1) * n + np.clip(np.arange(n)[None, :] + dy, 0, n - 1)
+                shifted = np.clip(np.arange(n)[:, None] + dx, 0, n - 1) * n + np.clip(
+                    np.arange(n)[None, :] + dy, 0, n - 1
+                )
                 target = np.where(lower, shifted, target)
         target = target.ravel()
         while True:  # pointer jumping: every cell ends at the local minimum it descends to
@@ -208,7 +214,9 @@ class AnalyticSystem(SimulationSystem):
         x_edges, y_edges, _, energy = self._grid
         log_w = -energy / temperature
         p = np.exp(log_w - logsumexp(log_w))
-        pops = np.bincount(self.basin_map.ravel(), weights=p.ravel(), minlength=len(self.basin_names))
+        pops = np.bincount(
+            self.basin_map.ravel(), weights=p.ravel(), minlength=len(self.basin_names)
+        )
         mean_u = float((p * energy).sum())
         var_u = float((p * (energy - mean_u) ** 2).sum())
         return GridReference(float(temperature), x_edges, y_edges, p, pops, mean_u, var_u)
@@ -223,12 +231,16 @@ class AnalyticSystem(SimulationSystem):
         temps = np.atleast_1d(np.asarray(temperatures, dtype=float))
         return np.array([self.reference(t).heat_capacity for t in temps])
 
-    def exact_melting_curve(self, temperatures: np.ndarray | float, basin: int | str = 0) -> np.ndarray:
+    def exact_melting_curve(
+        self, temperatures: np.ndarray | float, basin: int | str = 0
+    ) -> np.ndarray:
         """(K,) exact population of one basin (index or name) versus temperature."""
         index = self.basin_names.index(basin) if isinstance(basin, str) else int(basin)
         return self.exact_populations(temperatures)[:, index]
 
-    def sample(self, temperature: float, n: int, rng: np.random.Generator | int | None = None) -> np.ndarray:
+    def sample(
+        self, temperature: float, n: int, rng: np.random.Generator | int | None = None
+    ) -> np.ndarray:
         """``n`` i.i.d. samples (n, 2) from the exact Boltzmann distribution at ``temperature``.
 
         A grid cell is drawn with probability proportional to exp(-U_low/T), where U_low bounds U
@@ -246,8 +258,12 @@ class AnalyticSystem(SimulationSystem):
             m = int(1.3 * (n - out.shape[0])) + 16
             cells = rng.choice(cell_p.size, size=m, p=cell_p)
             ix, iy = np.divmod(cells, self.grid_size)
-            pts = np.stack([x_edges[ix] + dx * rng.random(m), y_edges[iy] + dy * rng.random(m)], axis=1)
-            accept = rng.random(m) < np.exp(-(self.potential(pts) - lower.ravel()[cells]) / temperature)
+            pts = np.stack(
+                [x_edges[ix] + dx * rng.random(m), y_edges[iy] + dy * rng.random(m)], axis=1
+            )
+            accept = rng.random(m) < np.exp(
+                -(self.potential(pts) - lower.ravel()[cells]) / temperature
+            )
             out = np.concatenate([out, pts[accept]])
         return out[:n]
 
@@ -257,8 +273,20 @@ class AnalyticSystem(SimulationSystem):
         x_edges, y_edges, _, centre_energy = self._grid
         corners = np.stack(np.meshgrid(x_edges, y_edges, indexing="ij"), axis=-1)
         corner_u = self.potential(corners.reshape(-1, 2)).reshape(corners.shape[:2])
-        corner_g = np.linalg.norm(self.gradient(corners.reshape(-1, 2)), axis=1).reshape(corners.shape[:2])
-        stack_u = np.stack([corner_u[:-1, :-1], corner_u[1:, :-1], corner_u[:-1, 1:], corner_u[1:, 1:], centre_energy])
-        stack_g = np.stack([corner_g[:-1, :-1], corner_g[1:, :-1], corner_g[:-1, 1:], corner_g[1:, 1:]])
+        corner_g = np.linalg.norm(self.gradient(corners.reshape(-1, 2)), axis=1).reshape(
+            corners.shape[:2]
+        )
+        stack_u = np.stack(
+            [
+                corner_u[:-1, :-1],
+                corner_u[1:, :-1],
+                corner_u[:-1, 1:],
+                corner_u[1:, 1:],
+                centre_energy,
+            ]
+        )
+        stack_g = np.stack(
+            [corner_g[:-1, :-1], corner_g[1:, :-1], corner_g[:-1, 1:], corner_g[1:, 1:]]
+        )
         half_diagonal = 0.5 * np.hypot(x_edges[1] - x_edges[0], y_edges[1] - y_edges[0])
         return stack_u.min(axis=0) - 2.0 * half_diagonal * stack_g.max(axis=0)

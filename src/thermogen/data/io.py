@@ -1,0 +1,323 @@
+"""Reading and writing :class:`MultiTempDataset` files (.npz and .csv).
+
+npz schema (the public file format)
+-----------------------------------
+``features``
+    (N, D) float, required. Periodic features are angles in radians in [-pi, pi].
+``temperature``
+    (N,) float > 0, required.
+``energy``
+    (N,) float, optional potential energies.
+``replica``, ``time``
+    (N,) int, optional: the continuous trajectory of each frame and its index inside it.
+``feature_names``
+    (D,) str, optional (default ``x0, x1, ...``).
+``periodic``
+    (D,) bool, optional (default all False).
+``temperature_unit``
+    0-d str ``"K"`` (default) or ``"reduced"``.
+``energy_unit``
+    0-d str ``"kJ/mol"`` (default), ``"kcal/mol"`` (converted to kJ/mol on load) or ``"reduced"``.
+
+Other keys are ignored. CSV files have a header row; the ``temperature`` column is required,
+``energy``, ``replica`` and ``time`` are optional and every other column is a feature.
+
+Every problem with a file raises :class:`~thermogen.errors.InputError` naming the file and field.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..fileio import atomic_write
+from .dataset import MultiTempDataset
+
+__all__ = ["load_dataset", "save_dataset"]
+
+_ARRAY_KEYS = ("features", "temperature", "energy", "replica", "time", "feature_names", "periodic")
+_UNIT_KEYS = ("temperature_unit", "energy_unit")
+_REQUIRED = ("features", "temperature")
+_CSV_COLUMNS = ("temperature", "energy", "replica", "time")
+_NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+
+
+def load_dataset(
+    path: str | Path,
+    *,
+    temperature_unit: str | None = None,
+    energy_unit: str | None = None,
+    periodic: Sequence[str] | None = None,
+) -> MultiTempDataset:
+    """Read and validate a dataset from an ``.npz`` or ``.csv`` file.
+
+    Parameters
+    ----------
+    path
+        The file; its extension (``.npz`` or ``.csv``) selects the format.
+    temperature_unit, energy_unit
+        CSV only (an npz file stores its own): units of the ``temperature`` and ``energy``
+        columns, default ``"K"`` and ``"kJ/mol"``. kcal/mol energies are converted to kJ/mol.
+    periodic
+        CSV only: names of the feature columns that are angles in radians.
+
+    Returns
+    -------
+    MultiTempDataset
+        The frames, with ``source`` set to ``str(path)``.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, empty, unreadable or its contents are invalid.
+    """
+    path = Path(path)
+    _check_readable(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return _load_csv(path, temperature_unit or "K", energy_unit or "kJ/mol", periodic)
+    if suffix == ".npz":
+        _refuse_csv_options(
+            path, temperature_unit=temperature_unit, energy_unit=energy_unit, periodic=periodic
+        )
+        return _load_npz(path)
+    raise InputError(
+        path,
+        None,
+        f"has unsupported extension {suffix or '(none)'!r}; datasets are .npz or .csv files",
+    )
+
+
+def save_dataset(dataset: MultiTempDataset, path: str | Path) -> Path:
+    """Write ``dataset`` to an ``.npz`` file atomically, in the schema :func:`load_dataset` reads.
+
+    Parameters
+    ----------
+    dataset
+        The frames to write. Energies are stored in the dataset's unit (kJ/mol for data that
+        were given in kcal/mol), so a load reproduces every field exactly.
+    path
+        Target file; ``.npz`` is appended when the name lacks it (as ``numpy.savez`` does).
+        An existing file is replaced only once the new one is complete.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    target = Path(path)
+    if target.suffix != ".npz":
+        target = target.with_name(target.name + ".npz")
+    arrays = {name: getattr(dataset, name) for name in _ARRAY_KEYS}
+    arrays["feature_names"] = np.array(dataset.feature_names, dtype=str)
+    arrays.update({name: np.array(getattr(dataset, name)) for name in _UNIT_KEYS})
+    present = {name: value for name, value in arrays.items() if value is not None}
+    try:
+        with atomic_write(target) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **present)
+    except OSError as err:
+        raise InputError(target, None, f"cannot be written ({err.strerror or err})") from None
+    return target
+
+
+# ---------------------------------------------------------------------- shared
+
+
+def _check_readable(path: Path) -> None:
+    """Raise InputError unless ``path`` is an existing, readable, non-empty regular file."""
+    if not path.exists():
+        raise InputError(path, None, "does not exist")
+    if not path.is_file():
+        raise InputError(path, None, "is not a regular file")
+    try:
+        path.open("rb").close()
+    except OSError as err:
+        raise InputError(path, None, f"cannot be read ({err.strerror or err})") from None
+    if path.stat().st_size == 0:
+        raise InputError(path, None, "is empty (0 bytes)")
+
+
+# ---------------------------------------------------------------------- npz
+
+
+def _refuse_csv_options(path: Path, **options: object) -> None:
+    """An npz file stores its own units and periodicity; CSV options would be ambiguous."""
+    given = [name for name, value in options.items() if value is not None]
+    if given:
+        raise InputError(path, given[0], "is an option for CSV files; an .npz file stores its own")
+
+
+def _load_npz(path: Path) -> MultiTempDataset:
+    """Read the npz schema described in the module docstring."""
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except _NPZ_ERRORS:
+        raise InputError(
+            path,
+            None,
+            "is not a valid .npz file (a zip archive of numpy arrays written by numpy.savez)",
+        ) from None
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise InputError(
+            path,
+            None,
+            "holds a single .npy array, not an .npz archive of named "
+            "arrays; write it with numpy.savez",
+        )
+    with archive:
+        fields = _npz_fields(path, archive)
+    return MultiTempDataset(**fields, source=str(path))
+
+
+def _npz_fields(path: Path, npz: np.lib.npyio.NpzFile) -> dict[str, object]:
+    """The dataset fields stored in an open npz archive, as keyword arguments."""
+    keys = set(npz.files)
+    for name in _REQUIRED:
+        if name not in keys:
+            found = ", ".join(sorted(keys)) or "none"
+            raise InputError(path, name, f"is missing (required; the file has keys: {found})")
+    fields: dict[str, object] = {
+        name: _npz_array(path, npz, name) for name in _ARRAY_KEYS if name in keys
+    }
+    if "feature_names" in fields:
+        fields["feature_names"] = _strings(path, "feature_names", fields["feature_names"])
+    for name in _UNIT_KEYS:
+        if name in keys:
+            fields[name] = _unit(path, name, _npz_array(path, npz, name))
+    return fields
+
+
+def _npz_array(path: Path, npz: np.lib.npyio.NpzFile, name: str) -> np.ndarray:
+    """One array of the archive; corrupt entries and object (pickled) arrays are refused."""
+    try:
+        return npz[name]
+    except _NPZ_ERRORS:
+        raise InputError(
+            path,
+            name,
+            "cannot be read: the entry is corrupt or holds Python "
+            "objects (pickled data is not loaded, for safety)",
+        ) from None
+
+
+def _strings(path: Path, name: str, value: np.ndarray) -> np.ndarray:
+    """A str array from stored str or bytes."""
+    if value.dtype.kind not in "US":
+        raise InputError(path, name, f"must be strings, got dtype {value.dtype}")
+    return value.astype(str)
+
+
+def _unit(path: Path, name: str, value: np.ndarray) -> str:
+    """A unit name stored as a 0-d string array."""
+    if value.ndim != 0:
+        raise InputError(path, name, f"must be a single string, got shape {value.shape}")
+    return str(_strings(path, name, value)[()])
+
+
+# ---------------------------------------------------------------------- csv
+
+
+def _load_csv(
+    path: Path, temperature_unit: str, energy_unit: str, periodic: Sequence[str] | None
+) -> MultiTempDataset:
+    """Read a CSV file: named columns, features are those not named in ``_CSV_COLUMNS``."""
+    header, rows, lines = _csv_rows(path)
+    if "temperature" not in header:
+        raise InputError(
+            path, "temperature", f"column is missing from the header (found: {', '.join(header)})"
+        )
+    columns = {
+        name: _csv_column(path, name, cells, lines)
+        for name, cells in zip(header, zip(*rows, strict=True), strict=True)
+    }
+    names = [name for name in header if name not in _CSV_COLUMNS]
+    features = np.array([columns[name] for name in names]).reshape(len(names), len(rows)).T
+    return MultiTempDataset(
+        features=np.ascontiguousarray(features),
+        temperature=columns["temperature"],
+        energy=columns.get("energy"),
+        replica=columns.get("replica"),
+        time=columns.get("time"),
+        feature_names=names,
+        periodic=_periodic_mask(path, names, periodic),
+        temperature_unit=temperature_unit,
+        energy_unit=energy_unit,
+        source=str(path),
+    )
+
+
+def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
+    """Header names, data rows (blank lines skipped) and each row's line number."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            reader = csv.reader(handle)
+            header = [name.strip() for name in next(reader, [])]
+            rows, lines = [], []
+            for row in reader:
+                if row:
+                    rows.append(row)
+                    lines.append(reader.line_num)
+    except (UnicodeDecodeError, csv.Error):
+        raise InputError(path, None, "is not a readable UTF-8 CSV text file") from None
+    _check_header(path, header)
+    if not rows:
+        raise InputError(path, None, "has a header but no data rows")
+    for row, line in zip(rows, lines, strict=True):
+        if len(row) != len(header):
+            raise InputError(
+                path,
+                None,
+                f"line {line} has {len(row)} cells but the header has {len(header)} columns",
+            )
+    return header, rows, lines
+
+
+def _check_header(path: Path, header: list[str]) -> None:
+    """The header must exist and name every column once."""
+    if not header:
+        raise InputError(path, None, "has no header row (expected e.g. 'temperature,x0,x1')")
+    for position, name in enumerate(header, start=1):
+        if not name:
+            raise InputError(path, None, f"header column {position} has no name")
+        if header.count(name) > 1:
+            raise InputError(path, name, "appears more than once in the header")
+
+
+def _csv_column(path: Path, name: str, cells: Sequence[str], lines: list[int]) -> np.ndarray:
+    """(N,) floats parsed from one column's cells; the first bad cell is reported by line."""
+    try:
+        return np.array(cells, dtype=float)
+    except ValueError:
+        row = next(i for i, cell in enumerate(cells) if not _is_number(cell))
+        raise InputError(
+            path, name, f"has a non-numeric value {cells[row]!r} on line {lines[row]}"
+        ) from None
+
+
+def _is_number(cell: str) -> bool:
+    """Whether ``float`` (the parser numpy uses for strings) accepts the cell."""
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def _periodic_mask(path: Path, names: list[str], periodic: Sequence[str] | None) -> np.ndarray:
+    """(D,) bool, True for the feature columns named in ``periodic`` (one name or several)."""
+    wanted = [periodic] if isinstance(periodic, str) else list(periodic or [])
+    unknown = [name for name in wanted if name not in names]
+    if unknown:
+        raise InputError(
+            path,
+            "periodic",
+            f"names {unknown[0]!r}, which is not a feature column "
+            f"(features: {', '.join(names) or 'none'})",
+        )
+    return np.array([name in wanted for name in names], dtype=bool)

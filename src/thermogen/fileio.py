@@ -1,0 +1,59 @@
+"""File-system helpers shared by every module that writes results."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+__all__ = ["atomic_write"]
+
+
+@contextmanager
+def atomic_write(path: str | Path) -> Iterator[Path]:
+    """Write a file all at once: readers see the old file or the complete new one, never a part.
+
+    Yields a temporary path in the directory of ``path``; the caller writes the whole file there.
+    On success it is flushed to disk and renamed onto ``path`` (``os.replace``, atomic on POSIX
+    and Windows); on any error it is removed and ``path`` is left untouched. The new file keeps
+    the permissions of the file it replaces, or gets the process's default ones.
+
+    Parameters
+    ----------
+    path
+        The file to create or replace. Its directory must exist.
+
+    Examples
+    --------
+    >>> with atomic_write(out) as tmp:  # doctest: +SKIP
+    ...     tmp.write_text("complete contents")
+    """
+    target = Path(path)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        _flush_to_disk(tmp)
+        tmp.chmod(_mode_for(target))
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _flush_to_disk(path: Path) -> None:
+    """Make sure the written bytes are on disk before the rename makes them visible."""
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
+
+
+def _mode_for(target: Path) -> int:
+    """Permission bits for the new file: the replaced file's, else 0o666 less the umask."""
+    if target.exists():
+        return target.stat().st_mode & 0o7777
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
