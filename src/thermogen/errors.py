@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["InputError", "ThermogenError"]
+__all__ = ["InputError", "ThermogenError", "UsageError"]
 
 
 class ThermogenError(Exception):
@@ -30,3 +30,7 @@ class InputError(ThermogenError, ValueError):
         self.problem = problem
         where = f"{self.source}: field '{field}'" if field else self.source
         super().__init__(f"{where}: {problem}")
+
+
+class UsageError(ThermogenError):
+    """A command-line option or API argument that makes no sense (unknown system, bad ladder)."""

@@ -131,7 +131,7 @@ class MultiTempDataset:
         names = (
             [f"x{i}" for i in range(d)]
             if self.feature_names is None
-            else [str(s) for s in np.asarray(self.feature_names).ravel()]
+            else [_text(s) for s in np.asarray(self.feature_names).ravel()]
         )
         if len(names) != d:
             raise InputError(
@@ -182,6 +182,7 @@ class MultiTempDataset:
 
     @property
     def has_energy(self) -> bool:
+        """True when frames carry potential energies (needed by MBAR and reweighting)."""
         return self.energy is not None
 
     @property
@@ -232,6 +233,8 @@ class MultiTempDataset:
 
 
 def _float_array(value: object, src: str, name: str, length: int | None = None) -> np.ndarray:
+    if np.iscomplexobj(value):
+        raise InputError(src, name, "must contain real numbers, got complex values")
     try:
         a = np.array(value, dtype=float)
     except (TypeError, ValueError):
@@ -268,9 +271,15 @@ def _int_array(value: object, src: str, name: str, length: int) -> np.ndarray:
     return a.astype(np.int64)
 
 
+def _text(value: object) -> str:
+    """A feature name as text (names stored as bytes are decoded as UTF-8)."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def _check_unique_times(replica: np.ndarray, time: np.ndarray, src: str) -> None:
-    key = np.stack([replica, time], axis=1)
-    if np.unique(key, axis=0).shape[0] != key.shape[0]:
+    order = np.lexsort((time, replica))
+    same = (np.diff(replica[order]) == 0) & (np.diff(time[order]) == 0)
+    if same.any():
         raise InputError(src, "time", "repeats a frame index inside one replica trajectory")
 
 
@@ -284,7 +293,7 @@ def _check_angles(
     if np.any(np.abs(angles) > limit):
         j = int(np.flatnonzero(periodic)[np.argmax(np.abs(angles).max(axis=0))])
         largest = float(np.abs(features[:, j]).max())
-        hint = " (degrees? convert with numpy.deg2rad)" if largest <= 180.0 + 1e-6 else ""
+        hint = " (degrees? convert with numpy.deg2rad)" if largest <= 360.0 + 1e-6 else ""
         raise InputError(
             src,
             names[j],

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import time as wallclock
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from ..data.dataset import MultiTempDataset
+from ..data.io import save_dataset
+from ..provenance import run_record, write_json
 from ..systems.base import SimulationSystem
 from .langevin import LangevinState, baoab_step
 
@@ -104,6 +107,25 @@ class REMDResult:
         lines.append(f"round trips (lowest -> highest -> lowest): {self.round_trips}")
         lines.append(f"throughput: {self.walker_steps_per_second:,.0f} walker-steps/s")
         return "\n".join(lines)
+
+    def save(self, path: str | Path, system_name: str) -> tuple[Path, Path]:
+        """Write the dataset (``path``, .npz) and its run record (``path`` with ``.run.json``).
+
+        Returns the two paths written.
+        """
+        data_path = save_dataset(self.dataset, path)
+        record = run_record(
+            "simulate",
+            {"system": system_name, **asdict(self.config)},
+            self.config.seed,
+            {
+                "swap_acceptance": self.acceptance,
+                "round_trips": self.round_trips,
+                "walker_steps_per_second": self.walker_steps_per_second,
+                "n_frames": self.dataset.n_frames,
+            },
+        )
+        return data_path, write_json(data_path.with_suffix(".run.json"), record)
 
 
 class _SwapBook:

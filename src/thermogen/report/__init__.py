@@ -1,0 +1,7 @@
+"""Figures (and, later, the HTML report) built from analysis results."""
+
+from __future__ import annotations
+
+from .figures import METHOD_STYLE, plot_free_energy, plot_populations_vs_temperature, save_figure
+
+__all__ = ["METHOD_STYLE", "plot_free_energy", "plot_populations_vs_temperature", "save_figure"]

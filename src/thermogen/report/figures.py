@@ -1,0 +1,151 @@
+"""Publication-style matplotlib figures with one colour and marker per method.
+
+Every function draws on a given ``Axes`` so figures can be composed into panels; units appear
+in the axis labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ..fileio import atomic_write
+
+__all__ = ["METHOD_STYLE", "plot_free_energy", "plot_populations_vs_temperature", "save_figure"]
+
+METHOD_STYLE: dict[str, dict[str, object]] = {
+    "exact": {"color": "black", "linestyle": "-", "marker": None, "label": "exact"},
+    "reference": {"color": "black", "linestyle": "-", "marker": None, "label": "reference"},
+    "simulation": {
+        "color": "#1b9e77",
+        "linestyle": "none",
+        "marker": "s",
+        "label": "REMD (direct)",
+    },
+    "mbar": {"color": "#d95f02", "linestyle": "none", "marker": "o", "label": "MBAR"},
+    "diffusion": {"color": "#7570b3", "linestyle": "none", "marker": "^", "label": "diffusion"},
+    "latf": {"color": "#e7298a", "linestyle": "none", "marker": "D", "label": "LaTF"},
+}
+"""Colour, line and marker of each method, shared by every figure."""
+
+_STATE_LINESTYLES = ("-", "--", ":", "-.")
+
+
+def plot_populations_vs_temperature(
+    ax: Axes,
+    basin_names: Sequence[str],
+    curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]],
+    temperature_label: str,
+    simulated_temperatures: Sequence[float] = (),
+) -> None:
+    """Populations of every state versus temperature, one colour per method.
+
+    Parameters
+    ----------
+    basin_names
+        S state names.
+    curves
+        ``method -> (temperature (K,), population (K, S), std_error (K, S) or None)``;
+        ``method`` is a key of :data:`METHOD_STYLE`. Methods with a line style are drawn as
+        lines, the others as points with one-sigma error bars.
+    temperature_label
+        x-axis label with units, e.g. ``"temperature k_B T (reduced units)"``.
+    simulated_temperatures
+        Marked by faint vertical lines (the training or simulation ladder).
+    """
+    for t in simulated_temperatures:
+        ax.axvline(t, color="0.85", lw=0.8, zorder=0)
+    for method, (temps, pops, errs) in curves.items():
+        style = METHOD_STYLE[method]
+        for s in range(len(basin_names)):
+            label = str(style["label"]) if s == 0 else None
+            if style["marker"] is None:
+                ax.plot(
+                    temps,
+                    pops[:, s],
+                    color=style["color"],
+                    ls=_STATE_LINESTYLES[s % 4],
+                    lw=1.5,
+                    label=label,
+                )
+            else:
+                ax.errorbar(
+                    temps,
+                    pops[:, s],
+                    yerr=None if errs is None else errs[:, s],
+                    color=style["color"],
+                    marker=style["marker"],
+                    ls="none",
+                    ms=5,
+                    capsize=2,
+                    label=label,
+                )
+    for s, name in enumerate(basin_names):
+        ax.plot([], [], color="0.4", ls=_STATE_LINESTYLES[s % 4], label=f"state {name}")
+    if "exact" in curves or "reference" in curves:
+        temps, pops, _ = curves.get("exact", curves.get("reference"))
+        for s, name in enumerate(basin_names):
+            ax.annotate(
+                name,
+                (temps[-1], pops[-1, s]),
+                xytext=(4, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=9,
+            )
+    ax.set_xlabel(temperature_label)
+    ax.set_ylabel("population")
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False, fontsize=8)
+
+
+def plot_free_energy(
+    ax: Axes,
+    x_edges: np.ndarray,
+    y_edges: np.ndarray,
+    probability: np.ndarray,
+    temperature: float,
+    title: str,
+    axis_labels: tuple[str, str] = ("x", "y"),
+    vmax: float = 10.0,
+    energy_label: str = "free energy (reduced units)",
+) -> None:
+    """A free-energy map F = -k_B T ln p (zero at its minimum) from a 2D histogram ``probability[ix, iy]``.
+
+    Bins that are empty or above ``vmax`` are left white, so panels with different sample sizes
+    compare on one colour scale.
+    """
+    with np.errstate(divide="ignore"):
+        free = -temperature * np.log(probability)
+    free -= free[np.isfinite(free)].min()
+    free[free > vmax] = np.inf
+    image = ax.pcolormesh(
+        x_edges,
+        y_edges,
+        np.ma.masked_invalid(free).T,
+        cmap="viridis",
+        vmin=0,
+        vmax=vmax,
+        shading="flat",
+    )
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
+    ax.figure.colorbar(image, ax=ax, label=energy_label, shrink=0.85)
+
+
+def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
+    """Save ``fig`` as PNG atomically and close it."""
+    path = Path(path)
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+    plt.close(fig)
+    return path
