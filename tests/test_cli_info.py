@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 
-def run_info(path: Path) -> subprocess.CompletedProcess[str]:
+def run_info(path: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "thermogen", "info", str(path)],
+        [sys.executable, "-m", "thermogen", "info", str(path), *options],
         capture_output=True,
         text=True,
         check=False,
@@ -159,3 +159,24 @@ def test_info_summarises_a_valid_csv(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "frames:   2" in result.stdout
     assert "trajectories: none" in result.stdout
+
+
+def test_info_rejects_single_temperature_data_when_several_are_needed(tmp_path: Path) -> None:
+    path = tmp_path / "one_t.npz"
+    np.savez(path, features=np.zeros((5, 2)), temperature=np.full(5, 300.0))
+    assert run_info(path).returncode == 0
+    proc = run_info(path, "--min-temperatures", "2")
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr
+    assert (
+        str(path) in lines[0] and "field 'temperature'" in lines[0] and "found 1 (300)" in lines[0]
+    )
+
+
+def test_info_reads_csv_units_and_angles_from_options(tmp_path: Path) -> None:
+    path = tmp_path / "angles.csv"
+    path.write_text("temperature,energy,phi\n300,1.0,3.0\n350,2.0,-3.0\n")
+    proc = run_info(path, "--energy-unit", "kcal/mol", "--periodic", "phi")
+    assert proc.returncode == 0, proc.stderr
+    assert "yes (rad)" in proc.stdout and "8.368" in proc.stdout  # 2 kcal/mol = 8.368 kJ/mol

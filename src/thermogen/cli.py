@@ -21,9 +21,34 @@ __all__ = ["build_parser", "main"]
 def _cmd_info(args: argparse.Namespace) -> int:
     from .data import describe, load_dataset
 
-    dataset = load_dataset(args.file)
+    dataset = load_dataset(args.file, **_csv_options(args))
+    if args.min_temperatures is not None:
+        dataset.require_temperatures(args.min_temperatures, "this check")
     print(describe(dataset))
     return 0
+
+
+def _csv_options(args: argparse.Namespace) -> dict[str, object]:
+    """Loader options that only CSV files take (npz files carry their own units)."""
+    options = {
+        "temperature_unit": args.temperature_unit,
+        "energy_unit": args.energy_unit,
+        "periodic": args.periodic.split(",") if args.periodic else None,
+    }
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _add_csv_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("CSV input (npz files store these themselves)")
+    group.add_argument("--temperature-unit", choices=["K", "reduced"], help="default K")
+    group.add_argument(
+        "--energy-unit", choices=["kJ/mol", "kcal/mol", "reduced"], help="default kJ/mol"
+    )
+    group.add_argument(
+        "--periodic",
+        metavar="NAMES",
+        help="comma-separated feature columns that are angles in radians",
+    )
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
@@ -95,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         "Exit status 0 only for valid data.",
     )
     info.add_argument("file", help="dataset file (.npz or .csv)")
+    info.add_argument(
+        "--min-temperatures",
+        type=int,
+        metavar="K",
+        help="also fail unless the data cover at least K temperatures (models need 2 or more)",
+    )
+    _add_csv_options(info)
     info.set_defaults(func=_cmd_info)
 
     simulate = sub.add_parser(
