@@ -82,6 +82,78 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from .config import dataclass_from_mapping, load_yaml_mapping
+    from .data import load_dataset
+    from .models import MODEL_CONFIGS, DiffusionModel
+
+    dataset = load_dataset(args.data, **_csv_options(args))
+    config_cls = MODEL_CONFIGS[args.model]
+    config = (
+        config_cls()
+        if args.config is None
+        else dataclass_from_mapping(config_cls, load_yaml_mapping(args.config), args.config)
+    )
+    if args.seed is not None:
+        config = replace(config, train=replace(config.train, seed=args.seed))
+    if args.device is not None:
+        config = replace(config, train=replace(config.train, device=args.device))
+    model = DiffusionModel.fit(
+        dataset, config, run_dir=args.out, resume=args.resume, progress=not args.quiet
+    )
+    last = model.history[-1] if model.history else {}
+    print(
+        f"trained {args.model} on {dataset.n_frames} frames at {len(dataset.temperatures)} temperatures: "
+        f"step {int(last.get('step', 0))}, train loss {last.get('train_loss', float('nan')):.4f}, "
+        f"validation loss {last.get('validation_loss', float('nan')):.4f}"
+    )
+    print(f"run folder: {args.out}")
+    return 0
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .data import save_dataset
+    from .models import load_model
+    from .provenance import run_record, write_json
+    from .simulate import parse_temperatures
+
+    try:
+        temperatures = parse_temperatures(args.temperatures)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    model = load_model(args.run_dir)
+    generated = model.sample(
+        temperatures,
+        args.n,
+        sampler=args.sampler,
+        steps=args.steps,
+        seed=args.seed,
+        device=args.device,
+        progress=not args.quiet,
+    )
+    path = save_dataset(generated, args.out)
+    write_json(
+        path.with_suffix(".run.json"),
+        run_record(
+            "sample",
+            {
+                "run_dir": str(args.run_dir),
+                "temperatures": temperatures,
+                "n": args.n,
+                "sampler": args.sampler,
+                "steps": args.steps,
+                "device": args.device,
+            },
+            args.seed,
+            {"n_frames": generated.n_frames},
+        ),
+    )
+    print(f"wrote {generated.n_frames} frames ({args.n} per temperature) to {path}")
+    return 0
+
+
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import format_table, run_demo
 
@@ -166,6 +238,59 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
     simulate.set_defaults(func=_cmd_simulate)
+
+    train = sub.add_parser(
+        "train",
+        help="train a generative model on a multi-temperature dataset",
+        description="Train a temperature-transferable generative model. RUN_DIR receives the resolved "
+        "config (config.json), the data's standardization, checkpoints, the training log "
+        "(train_log.csv) and the model (model.pt).",
+    )
+    train.add_argument(
+        "data", help="dataset (.npz or .csv) with frames at two or more temperatures"
+    )
+    train.add_argument(
+        "--model", choices=["diffusion"], default="diffusion", help="model (default diffusion)"
+    )
+    train.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder")
+    train.add_argument(
+        "--config", help="YAML file with model settings (keys as in the model's config)"
+    )
+    train.add_argument("--seed", type=int, help="random seed (overrides the config)")
+    train.add_argument("--device", help="auto, cpu or cuda (overrides the config; default auto)")
+    train.add_argument(
+        "--resume", action="store_true", help="continue from RUN_DIR's last checkpoint"
+    )
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_csv_options(train)
+    train.set_defaults(func=_cmd_train)
+
+    sample = sub.add_parser(
+        "sample",
+        help="generate frames at any temperatures from a trained run",
+        description="Generate frames at the given temperatures (units of the training data) and write "
+        "them as a dataset: features (angles in radians, wrapped), temperature, "
+        "feature_names, periodic.",
+    )
+    sample.add_argument("run_dir", help="run folder written by 'thermogen train'")
+    sample.add_argument("--temperatures", required=True, help="'T1,T2,...' or 'TMIN:TMAX:N'")
+    sample.add_argument("--n", type=int, required=True, help="frames per temperature")
+    sample.add_argument("--out", required=True, help="output dataset (.npz)")
+    sample.add_argument(
+        "--sampler",
+        choices=["ode", "heun", "ddim", "ddpm"],
+        default="ode",
+        help="ode (DPM-Solver++, default), heun, ddim or ddpm (ancestral)",
+    )
+    sample.add_argument(
+        "--steps",
+        type=int,
+        help="network calls per sample (default 20 ode, 25 heun, 50 ddim, 500 ddpm)",
+    )
+    sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    sample.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    sample.add_argument("--quiet", action="store_true", help="no progress bar")
+    sample.set_defaults(func=_cmd_sample)
 
     demo = sub.add_parser(
         "demo",

@@ -1,0 +1,287 @@
+"""Samplers and the exact log-density of the diffusion model.
+
+All functions work in the model's standardized coordinates z and take ``eps``, the trained noise
+predictor with the temperature already fixed: ``eps(z_t, t) -> epsilon_hat`` for z_t (B, D') and
+t (B,) or (1,) (one time for the whole batch: the network then computes its conditioning once). ``scale`` is the noise scale of the temperature (sqrt(T/T_ref) with the scaled prior,
+1 otherwise), so the forward process is z_t = sqrt(ab) z_0 + sqrt(1 - ab) * scale * eps.
+
+* :func:`sample_ancestral`: DDPM ancestral sampling on a uniform time grid.
+* :func:`sample_ddim`: deterministic DDIM (eta = 0) on the EDM sigma grid.
+* :func:`sample_heun`: Heun's method on the probability-flow ODE (EDM, Karras et al. 2022); in
+  the variable x = z / sqrt(ab) the ODE reads dx/dsigma = scale * eps.
+* :func:`sample_dpm_solver`: DPM-Solver++(2M), a multistep exponential integrator of the same
+  ODE, accurate with 15-25 network calls.
+* :func:`log_density`: log q(z | T) by integrating the probability-flow ODE with the divergence.
+* :func:`sampler_log_density`: the exact density of samples of a deterministic sampler, by the
+  change of variables from the prior noise (forward-mode Jacobian; small dimensions).
+
+The deterministic samplers take optional unit-normal prior ``noise`` (n, dim) instead of drawing it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+
+import torch
+
+from .schedule import CosineSchedule
+
+__all__ = [
+    "edm_sigma_grid",
+    "log_density",
+    "sample_ancestral",
+    "sample_ddim",
+    "sample_dpm_solver",
+    "sample_heun",
+    "sampler_log_density",
+]
+
+EpsFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def edm_sigma_grid(
+    schedule: CosineSchedule, steps: int, rho: float = 7.0, sigma_min: float = 2e-3
+) -> torch.Tensor:
+    """``steps + 1`` noise levels from sigma_max down to 0 with EDM's rho spacing (dense near 0)."""
+    ramp = torch.linspace(0, 1, steps, dtype=torch.float64)
+    inv_max, inv_min = schedule.sigma_max ** (1 / rho), sigma_min ** (1 / rho)
+    sigmas = (inv_max + ramp * (inv_min - inv_max)) ** rho
+    return torch.cat([sigmas, torch.zeros(1, dtype=torch.float64)])
+
+
+def _alpha_bar_of_sigma(sigma: float) -> float:
+    return 1.0 / (1.0 + sigma * sigma)
+
+
+def _eps_at_sigma(
+    eps: EpsFn, schedule: CosineSchedule, x: torch.Tensor, sigma: float
+) -> torch.Tensor:
+    """eps evaluated at x = z / sqrt(ab) for the noise level ``sigma`` (> 0)."""
+    ab = _alpha_bar_of_sigma(sigma)
+    t = schedule.t_of_sigma(torch.tensor(sigma, dtype=torch.float64)).to(x.dtype)
+    return eps(x * math.sqrt(ab), t.reshape(1))
+
+
+def _prior(
+    n: int,
+    dim: int,
+    scale: float,
+    std: float,
+    generator: torch.Generator,
+    like: torch.Tensor,
+    noise: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Start of a sampler: ``scale * std`` times unit normal ``noise`` (drawn when None)."""
+    if noise is None:
+        noise = torch.randn(
+            (n, dim), generator=generator, device=generator.device, dtype=like.dtype
+        )
+    return noise.to(device=like.device, dtype=like.dtype) * scale * std
+
+
+def sample_heun(
+    eps: EpsFn,
+    schedule: CosineSchedule,
+    n: int,
+    dim: int,
+    scale: float,
+    steps: int,
+    generator: torch.Generator | None,
+    like: torch.Tensor,
+    noise: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """(n, dim) samples by Heun's method on the probability-flow ODE.
+
+    Uses ``steps`` network calls: ``(steps + 1) // 2`` Heun intervals, the last one an Euler step.
+    """
+    sigmas = edm_sigma_grid(schedule, max(1, (steps + 1) // 2)).tolist()
+    x = _prior(n, dim, scale, math.sqrt(1 + sigmas[0] ** 2), generator, like, noise)
+    for s_cur, s_next in itertools.pairwise(sigmas):
+        slope = scale * _eps_at_sigma(eps, schedule, x, s_cur)
+        x_next = x + (s_next - s_cur) * slope
+        if s_next > 0:
+            slope_next = scale * _eps_at_sigma(eps, schedule, x_next, s_next)
+            x_next = x + (s_next - s_cur) * 0.5 * (slope + slope_next)
+        x = x_next
+    return x
+
+
+def sample_ddim(
+    eps: EpsFn,
+    schedule: CosineSchedule,
+    n: int,
+    dim: int,
+    scale: float,
+    steps: int,
+    generator: torch.Generator | None,
+    like: torch.Tensor,
+    noise: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """(n, dim) samples by deterministic DDIM (Euler on the same ODE; ``steps`` network calls)."""
+    sigmas = edm_sigma_grid(schedule, steps).tolist()
+    x = _prior(n, dim, scale, math.sqrt(1 + sigmas[0] ** 2), generator, like, noise)
+    for s_cur, s_next in itertools.pairwise(sigmas):
+        x = x + (s_next - s_cur) * scale * _eps_at_sigma(eps, schedule, x, s_cur)
+    return x
+
+
+def sample_ancestral(
+    eps: EpsFn,
+    schedule: CosineSchedule,
+    n: int,
+    dim: int,
+    scale: float,
+    steps: int,
+    generator: torch.Generator,
+    like: torch.Tensor,
+) -> torch.Tensor:
+    """(n, dim) samples by DDPM ancestral sampling on ``steps`` uniform times (``steps`` calls)."""
+    times = torch.linspace(1, 0, steps + 1, dtype=torch.float64)
+    alpha_bars = schedule.alpha_bar(times).tolist()
+    z = _prior(n, dim, scale, 1.0, generator, like)
+    for k in range(steps):
+        ab_t, ab_s = alpha_bars[k], alpha_bars[k + 1]
+        alpha = ab_t / ab_s
+        beta = 1 - alpha
+        e = eps(z, times[k].to(z.dtype).reshape(1))
+        z = (z - beta / math.sqrt(1 - ab_t) * scale * e) / math.sqrt(alpha)
+        if k < steps - 1:
+            variance = beta * (1 - ab_s) / (1 - ab_t)
+            noise = torch.randn(
+                z.shape, generator=generator, device=generator.device, dtype=z.dtype
+            )
+            z = z + math.sqrt(variance) * scale * noise.to(z.device)
+    return z
+
+
+def log_density(
+    eps: EpsFn,
+    schedule: CosineSchedule,
+    z: torch.Tensor,
+    scale: float,
+    steps: int,
+    exact_divergence: bool,
+    generator: torch.Generator,
+) -> torch.Tensor:
+    """log q(z) (B,) of points z (B, D') under the probability-flow ODE of the model.
+
+    Integrates x = z/sqrt(ab) from sigma = 0 up to sigma_max with Heun's method while
+    accumulating the divergence of the velocity (exactly by autograd, one pass per dimension,
+    or by Hutchinson's estimator with one Rademacher probe), then adds the log-density of the
+    Gaussian the forward process ends in: N(0, (1 + scale^2 sigma_max^2) I) in x (standardized
+    data have unit variance; at sigma_max = 100 the data's own spread is a 1e-4 correction).
+    """
+    sigmas = edm_sigma_grid(schedule, steps).flip(0).tolist()  # 0 ... sigma_max
+    x = z.detach().clone()
+    total_div = torch.zeros(z.shape[0], dtype=z.dtype, device=z.device)
+    probe = None
+    if not exact_divergence:
+        probe = torch.randint(0, 2, z.shape, generator=generator, device=generator.device) * 2 - 1
+        probe = probe.to(device=z.device, dtype=z.dtype)
+
+    def velocity_and_divergence(
+        x_in: torch.Tensor, sigma: float
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        sigma = max(sigma, 1e-4)
+        with torch.enable_grad():
+            x_req = x_in.detach().requires_grad_(True)
+            v = scale * _eps_at_sigma(eps, schedule, x_req, sigma)
+            if probe is not None:
+                (grad,) = torch.autograd.grad(v, x_req, probe)
+                div = (grad * probe).sum(dim=1)
+            else:
+                div = torch.zeros(x_in.shape[0], dtype=x_in.dtype, device=x_in.device)
+                for d in range(x_in.shape[1]):
+                    (grad,) = torch.autograd.grad(
+                        v[:, d].sum(), x_req, retain_graph=d < x_in.shape[1] - 1
+                    )
+                    div = div + grad[:, d]
+        return v.detach(), div.detach()
+
+    for s_cur, s_next in itertools.pairwise(sigmas):
+        v1, d1 = velocity_and_divergence(x, s_cur)
+        x_euler = x + (s_next - s_cur) * v1
+        v2, d2 = velocity_and_divergence(x_euler, s_next)
+        x = x + (s_next - s_cur) * 0.5 * (v1 + v2)
+        total_div = total_div + (s_next - s_cur) * 0.5 * (d1 + d2)
+    variance = 1 + scale**2 * sigmas[-1] ** 2
+    dim = z.shape[1]
+    log_prior = -0.5 * (x**2).sum(dim=1) / variance - 0.5 * dim * math.log(2 * math.pi * variance)
+    return log_prior + total_div
+
+
+def sample_dpm_solver(
+    eps: EpsFn,
+    schedule: CosineSchedule,
+    n: int,
+    dim: int,
+    scale: float,
+    steps: int,
+    generator: torch.Generator | None,
+    like: torch.Tensor,
+    noise: torch.Tensor | None = None,
+    sigma_min: float = 1e-2,
+) -> torch.Tensor:
+    """(n, dim) samples by DPM-Solver++(2M) (Lu et al. 2022) on the probability-flow ODE.
+
+    A second-order multistep exponential integrator in the data prediction x0 = (z - sd * eps)/a,
+    on a grid uniform in log-SNR from t = 1 down to sigma = ``sigma_min`` (in units of the
+    standardized data), whose data prediction is returned; ``steps`` network calls. On
+    Mueller-Brown, sigma_min = 0.01 and the log-SNR grid beat 0.002 and EDM's or a uniform time
+    grid at 12-20 steps.
+    """
+    lam_max = -math.log(sigma_min)
+    ab_end = schedule.final_alpha_bar
+    lam_min = 0.5 * math.log(ab_end / (1 - ab_end))
+    lambdas = torch.linspace(lam_min, lam_max, steps, dtype=torch.float64).tolist()
+    alphas = [math.sqrt(1 / (1 + math.exp(-2 * lam))) for lam in lambdas]
+    sds = [math.sqrt(1 - a * a) for a in alphas]
+    z = _prior(n, dim, scale, 1.0, generator, like, noise)
+    previous = None
+    for i, lam in enumerate(lambdas):
+        t = schedule.t_of_sigma(torch.tensor(sds[i] / alphas[i], dtype=torch.float64)).to(z.dtype)
+        x0 = (z - sds[i] * scale * eps(z, t.reshape(1))) / alphas[i]
+        if i == steps - 1:
+            return x0
+        h = lambdas[i + 1] - lam
+        if previous is None:
+            d = x0
+        else:
+            r = (lam - lambdas[i - 1]) / h
+            d = (1 + 0.5 / r) * x0 - (0.5 / r) * previous
+        z = (sds[i + 1] / sds[i]) * z - alphas[i + 1] * math.expm1(-h) * d
+        previous = x0
+    return z
+
+
+def sampler_log_density(
+    sampler: Callable[..., torch.Tensor],
+    eps: EpsFn,
+    schedule: CosineSchedule,
+    noise: torch.Tensor,
+    scale: float,
+    steps: int,
+    like: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Samples z = F(noise) of a deterministic sampler and their exact log-density (B,).
+
+    log q(z) = log N(noise; 0, I) - log |det dF/dnoise|, with the Jacobian (B, D', D') built from
+    D' forward-mode derivatives through the whole sampler. Exact for the discretised sampler
+    (no ODE integration error), which makes importance weights of its samples exact.
+    """
+    n, dim = noise.shape
+
+    def run(xi: torch.Tensor) -> torch.Tensor:
+        return sampler(eps, schedule, n, dim, scale, steps, None, like, xi)
+
+    columns = []
+    for d in range(dim):
+        tangent = torch.zeros_like(noise)
+        tangent[:, d] = 1.0
+        z, column = torch.func.jvp(run, (noise,), (tangent,))
+        columns.append(column)
+    jacobian = torch.stack(columns, dim=2)
+    log_prior = -0.5 * (noise**2).sum(dim=1) - 0.5 * dim * math.log(2 * math.pi)
+    return z, log_prior - torch.linalg.slogdet(jacobian).logabsdet
