@@ -31,9 +31,10 @@ from thermogen.analysis.reweighting import boltzmann_weights
 from thermogen.data import MultiTempDataset
 from thermogen.models import DiffusionConfig, DiffusionModel
 from thermogen.provenance import write_json
+from thermogen.simulate import REMDConfig, run_remd
 from thermogen.systems import MuellerBrown
 
-RESULTS = Path(__file__).parent / "results" / "transfer_2d.json"
+RESULTS = Path(__file__).parent / "results"
 LADDER = (1.0, 1.4, 2.0, 2.8)
 INTERPOLATED = (1.2, 1.7, 2.4)
 EXTRAPOLATED = (0.8, 3.4)
@@ -43,6 +44,32 @@ SAMPLERS = (("ddpm", 500), ("ddim", 50), ("ode", 20), ("ode", 15), ("heun", 49))
 
 RANGES = [(-2.4, 1.5), (-1.0, 2.9)]
 """Histogram window: holds all but ~0.1% of the mass at the hottest test temperature."""
+
+
+def training_data(
+    system: MuellerBrown, source: str, rng: np.random.Generator, seed: int
+) -> MultiTempDataset:
+    """About N_TRAIN frames per ladder temperature: exact i.i.d. samples or REMD frames."""
+    if source == "remd":
+        config = REMDConfig(
+            LADDER,
+            n_chains=64,
+            n_steps=N_TRAIN // 64 * 50,
+            equilibration_steps=2_000,
+            stride=50,
+            seed=seed,
+        )
+        return run_remd(system, config, progress=False).dataset
+    x = np.concatenate([system.sample(t, N_TRAIN, rng) for t in LADDER])
+    return MultiTempDataset(
+        x,
+        np.repeat(LADDER, N_TRAIN),
+        energy=system.potential(x),
+        feature_names=("x", "y"),
+        temperature_unit="reduced",
+        energy_unit="reduced",
+        source="exact i.i.d. Mueller-Brown",
+    )
 
 
 def with_overflow(samples: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
@@ -74,22 +101,21 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--samplers", default=",".join(f"{s}:{k}" for s, k in SAMPLERS))
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--data",
+        choices=["iid", "remd"],
+        default="iid",
+        help="exact i.i.d. samples (default) or the project's own REMD frames",
+    )
+    parser.add_argument(
+        "--out", type=Path, default=None, help="JSON path (default results/transfer_<data>.json)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     system = MuellerBrown()
     rng = np.random.default_rng(args.seed)
-    x = np.concatenate([system.sample(t, N_TRAIN, rng) for t in LADDER])
-    temps = np.repeat(LADDER, N_TRAIN)
-    data = MultiTempDataset(
-        x,
-        temps,
-        energy=system.potential(x),
-        feature_names=("x", "y"),
-        temperature_unit="reduced",
-        energy_unit="reduced",
-        source="exact i.i.d. Mueller-Brown",
-    )
+    data = training_data(system, args.data, rng, args.seed)
+    x = data.features
     mbar = MBARReweighter(data)
     samplers = [
         (name, int(k)) for name, k in (item.split(":") for item in args.samplers.split(","))
@@ -161,11 +187,13 @@ def main() -> None:
             )
 
     print_table(results, samplers)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
+    out = args.out or RESULTS / ("transfer_2d.json" if args.data == "iid" else "transfer_remd.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
     write_json(
-        args.out,
+        out,
         {
-            "benchmark": "transfer_2d",
+            "benchmark": "transfer_2d" if args.data == "iid" else "transfer_remd",
+            "training_data": args.data,
             "thermogen_version": __version__,
             "ladder": LADDER,
             "n_train_per_temperature": N_TRAIN,
@@ -174,7 +202,7 @@ def main() -> None:
             "results": results,
         },
     )
-    print(f"wrote {args.out}")
+    print(f"wrote {out}")
 
 
 def print_table(results: list[dict], samplers: list[tuple[str, int]]) -> None:

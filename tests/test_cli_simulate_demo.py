@@ -83,9 +83,24 @@ def test_simulate_rejects_bad_options_in_one_line(tmp_path, args, fragment):
 
 
 def test_demo_reproduces_exact_populations_with_mbar(tmp_path):
-    result = run_demo(tmp_path / "demo", seed=1, n_chains=32, n_steps=20_000, progress=False)
+    result = run_demo(
+        tmp_path / "demo", seed=1, n_chains=32, n_steps=20_000, train_steps=200, progress=False
+    )
     assert result.figure.stat().st_size > 10_000
     assert result.table.read_text().count("\n") == 1 + 15
     inside = [r for r in result.rows if 1.0 < r.temperature < 4.0]
     assert all(abs(r.z_score) < 4 for r in inside), format_table(result.rows)
-    assert (tmp_path / "demo" / "run.json").exists()
+    for temperature in {
+        r.temperature for r in result.rows
+    }:  # the model's populations are distributions
+        assert sum(
+            r.diffusion for r in result.rows if r.temperature == temperature
+        ) == pytest.approx(1.0)
+    assert (result.run_dir / "model.pt").exists() and (tmp_path / "demo" / "run.json").exists()
+
+
+@pytest.mark.slow
+def test_default_demo_diffusion_matches_exact_populations_inside_the_ladder(tmp_path):
+    result = run_demo(tmp_path / "demo", progress=False)
+    inside = [r for r in result.rows if 1.0 < r.temperature < 4.0]
+    assert max(abs(r.diffusion - r.exact) for r in inside) < 0.02, format_table(result.rows)

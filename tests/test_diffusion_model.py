@@ -311,3 +311,22 @@ def test_killed_training_resumes_from_its_last_checkpoint(trained_run, tmp_path)
     steps = np.loadtxt(tmp_path / "run" / "train_log.csv", delimiter=",", skiprows=1, usecols=0)
     assert steps[-1] == 3000 and np.unique(steps).size == steps.size
     assert (tmp_path / "run" / "model.pt").exists()
+
+
+def test_cli_resume_from_a_corrupt_checkpoint_is_a_one_line_error(trained_run, tmp_path):
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "last.pt").write_bytes(b"\x00garbage")
+    proc = thermogen(
+        "train",
+        str(trained_run / "data.npz"),
+        "--out",
+        str(run),
+        "--config",
+        str(tiny_yaml(tmp_path / "tiny.yaml")),
+        "--resume",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "last.pt" in lines[0] and "Traceback" not in proc.stderr, proc.stderr

@@ -161,9 +161,11 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(
         "Mueller-Brown basin populations at temperatures that were not simulated (reduced units):"
     )
+    print("exact (grid), MBAR from the REMD frames, and the diffusion model trained on them")
     print(format_table(result.rows))
-    print(f"figure: {result.figure}")
-    print(f"table:  {result.table}")
+    print(f"figure:     {result.figure}")
+    print(f"table:      {result.table}")
+    print(f"model run:  {result.run_dir}")
     return 0
 
 

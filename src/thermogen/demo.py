@@ -1,22 +1,25 @@
-"""The built-in demonstration: REMD on Mueller-Brown, MBAR at held-out temperatures, exact answers.
+"""The built-in demonstration: REMD on Mueller-Brown, then MBAR and the diffusion model at
+temperatures that were not simulated, both against the exact answer.
 
 The demo simulates replica exchange on the Mueller-Brown potential (reduced units, k_B = 1) at
-four temperatures, estimates the basin populations at temperatures that were not simulated with
-MBAR, and compares them with the exact populations from the grid reference. It writes the data,
-a table (CSV), a figure (PNG) and a run record (JSON) to one folder.
+four temperatures, estimates the basin populations at five other temperatures with MBAR and with
+a diffusion model trained on the REMD frames, and compares both with the exact populations from
+the grid reference. It writes the data, the model's run folder, a table (CSV), a figure (PNG) and
+a run record (JSON) to one folder.
 """
 
 from __future__ import annotations
 
 import csv
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
-from .analysis import bootstrap_populations, histogram
+from .analysis import bootstrap_populations, histogram, js_divergence
 from .analysis.mbar import MBARReweighter, ReweightedEstimate
 from .fileio import atomic_write
+from .models import DiffusionConfig, DiffusionModel
 from .provenance import run_record, write_json
 from .report.figures import plot_free_energy, plot_populations_vs_temperature, save_figure
 from .simulate import REMDConfig, REMDResult, run_remd
@@ -26,6 +29,11 @@ __all__ = ["DemoResult", "DemoRow", "format_table", "run_demo"]
 
 HELD_OUT_TEMPERATURES = (0.8, 1.26, 2.0, 3.17, 5.0)
 """Targets of the demo: three between the simulated temperatures, one below and one above."""
+N_GENERATED = 20_000
+"""Frames the diffusion model generates per held-out temperature."""
+FES_TEMPERATURE = 0.8
+"""Held-out temperature of the free-energy maps: below the simulated ladder (extrapolation)."""
+_FES_RANGES = [(-1.8, 1.3), (-0.6, 2.3)]
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,7 @@ class DemoRow:
     mbar: float
     mbar_std_error: float
     effective_sample_size: float
+    diffusion: float
 
     @property
     def z_score(self) -> float:
@@ -54,6 +63,7 @@ class DemoResult:
     figure: Path
     table: Path
     data: Path
+    run_dir: Path
 
 
 def run_demo(
@@ -61,36 +71,60 @@ def run_demo(
     seed: int = 0,
     n_chains: int = 128,
     n_steps: int = 40_000,
+    train_steps: int = 2_500,
     progress: bool = True,
 ) -> DemoResult:
-    """Run the demo and write ``data.npz``, ``populations.csv``, ``populations.png`` and ``run.json``.
+    """Run the demo; writes ``data.npz``, ``diffusion/``, ``populations.csv``, ``populations.png``, ``run.json``.
 
     Parameters
     ----------
     out_dir
         Folder for the outputs (created if needed).
     seed
-        Seed of the simulation; the same seed gives the same numbers.
+        Seed of the simulation and the model; the same seed gives the same numbers.
     n_chains, n_steps
         Size of the REMD run (independent chains, Langevin steps after equilibration).
+    train_steps
+        Optimiser steps of the diffusion model (the default model uses 6,000; the demo trades a
+        little accuracy for time).
     progress
         Show progress bars.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     system = MuellerBrown()
-    ladder = system.default_temperatures
     config = REMDConfig(
-        ladder, n_chains=n_chains, n_steps=n_steps, equilibration_steps=2_000, stride=50, seed=seed
+        system.default_temperatures,
+        n_chains=n_chains,
+        n_steps=n_steps,
+        equilibration_steps=2_000,
+        stride=50,
+        seed=seed,
     )
     simulation = run_remd(system, config, progress=progress)
     data_path, _ = simulation.save(out / "data.npz", system.name)
     dataset = simulation.dataset
-    labels = system.basin_of(dataset.features)
     n_basins = len(system.basin_names)
 
     mbar = MBARReweighter(dataset, decorrelate=True)
-    estimate = mbar.populations(labels, n_basins, HELD_OUT_TEMPERATURES)
+    estimate = mbar.populations(system.basin_of(dataset.features), n_basins, HELD_OUT_TEMPERATURES)
+
+    model_config = DiffusionConfig()
+    model_config = replace(
+        model_config, train=replace(model_config.train, steps=train_steps, seed=seed)
+    )
+    model = DiffusionModel.fit(dataset, model_config, run_dir=out / "diffusion", progress=progress)
+    generated = model.sample(HELD_OUT_TEMPERATURES, N_GENERATED, seed=seed, progress=progress)
+    generated_pops = np.stack(
+        [
+            np.bincount(
+                system.basin_of(generated.features[generated.temperature == t]), minlength=n_basins
+            )
+            / N_GENERATED
+            for t in HELD_OUT_TEMPERATURES
+        ]
+    )
+
     exact = system.exact_populations(HELD_OUT_TEMPERATURES)
     rows = tuple(
         DemoRow(
@@ -100,14 +134,27 @@ def run_demo(
             float(estimate.value[i, s]),
             float(estimate.std_error[i, s]),
             float(estimate.effective_sample_size[i]),
+            float(generated_pops[i, s]),
         )
         for i, t in enumerate(HELD_OUT_TEMPERATURES)
         for s, name in enumerate(system.basin_names)
     )
     table_path = _write_table(rows, out / "populations.csv")
-
-    direct = _direct_populations(system, simulation, labels)
-    figure_path = _draw(system, mbar, estimate, direct, out / "populations.png")
+    direct = _direct_populations(system, simulation)
+    diffusion_curve = (
+        np.array(HELD_OUT_TEMPERATURES),
+        generated_pops,
+        np.sqrt(generated_pops * (1 - generated_pops) / N_GENERATED),
+    )
+    figure_path = _draw(
+        system,
+        mbar,
+        estimate,
+        direct,
+        diffusion_curve,
+        generated.features[generated.temperature == FES_TEMPERATURE],
+        out / "populations.png",
+    )
     write_json(
         out / "run.json",
         run_record(
@@ -115,7 +162,9 @@ def run_demo(
             {
                 "system": system.name,
                 "held_out_temperatures": HELD_OUT_TEMPERATURES,
-                **asdict(simulation.config),
+                "remd": asdict(simulation.config),
+                "diffusion": model_config.to_dict(),
+                "generated_per_temperature": N_GENERATED,
             },
             seed,
             {
@@ -125,16 +174,18 @@ def run_demo(
             },
         ),
     )
-    return DemoResult(rows, out, figure_path, table_path, data_path)
+    return DemoResult(rows, out, figure_path, table_path, data_path, out / "diffusion")
 
 
 def format_table(rows: tuple[DemoRow, ...]) -> str:
     """The demo table as aligned text."""
-    lines = [f"{'T':>6} {'basin':>5} {'exact':>8} {'MBAR':>8} {'+/-':>7} {'z':>6} {'ESS':>7}"]
+    lines = [
+        f"{'T':>6} {'basin':>5} {'exact':>8} {'MBAR':>8} {'+/-':>7} {'ESS':>6} {'diffusion':>10}"
+    ]
     for r in rows:
         lines.append(
             f"{r.temperature:6.3g} {r.basin:>5} {r.exact:8.4f} {r.mbar:8.4f} {r.mbar_std_error:7.4f}"
-            f" {r.z_score:6.2f} {r.effective_sample_size:7.0f}"
+            f" {r.effective_sample_size:6.0f} {r.diffusion:10.4f}"
         )
     return "\n".join(lines)
 
@@ -149,8 +200,9 @@ def _write_table(rows: tuple[DemoRow, ...], path: Path) -> Path:
                 "exact",
                 "mbar",
                 "mbar_std_error",
-                "z_score",
+                "mbar_z_score",
                 "mbar_effective_sample_size",
+                "diffusion",
             ]
         )
         for r in rows:
@@ -163,16 +215,18 @@ def _write_table(rows: tuple[DemoRow, ...], path: Path) -> Path:
                     r.mbar_std_error,
                     r.z_score,
                     r.effective_sample_size,
+                    r.diffusion,
                 ]
             )
     return path
 
 
 def _direct_populations(
-    system: MuellerBrown, simulation: REMDResult, labels: np.ndarray
+    system: MuellerBrown, simulation: REMDResult
 ) -> tuple[np.ndarray, np.ndarray]:
     """Populations (K, S) and errors at the simulated temperatures, chains as bootstrap blocks."""
     ds = simulation.dataset
+    labels = system.basin_of(ds.features)
     n_temps = len(simulation.config.temperatures)
     chain = ds.replica // n_temps
     frames_per_chain = simulation.config.n_steps // simulation.config.stride
@@ -198,11 +252,13 @@ def _draw(
     mbar: MBARReweighter,
     estimate: ReweightedEstimate,
     direct: tuple[np.ndarray, np.ndarray],
+    diffusion: tuple[np.ndarray, np.ndarray, np.ndarray],
+    generated: np.ndarray,
     path: Path,
 ) -> Path:
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2), constrained_layout=True)
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4.4), constrained_layout=True)
     grid_t = np.geomspace(0.7, 5.5, 60)
     ladder = np.array(system.default_temperatures)
     plot_populations_vs_temperature(
@@ -210,37 +266,40 @@ def _draw(
         system.basin_names,
         {
             "exact": (grid_t, system.exact_populations(grid_t), None),
-            "simulation": (ladder, direct[0], direct[1]),
+            "simulation": (ladder, *direct),
             "mbar": (estimate.temperature, estimate.value, estimate.std_error),
+            "diffusion": diffusion,
         },
         "temperature k_B T (reduced units)",
         simulated_temperatures=ladder,
     )
     axes[0].set_title("Mueller-Brown basin populations", fontsize=10)
 
-    target = 2.0
-    ranges = [(-1.8, 1.3), (-0.6, 2.3)]
+    t = FES_TEMPERATURE
     bins = 50
-    x_edges = np.linspace(*ranges[0], bins + 1)
-    y_edges = np.linspace(*ranges[1], bins + 1)
-    exact_sample = system.sample(target, 400_000, rng=0)
+    edges = [np.linspace(*r, bins + 1) for r in _FES_RANGES]
+    exact = histogram(system.sample(t, 400_000, rng=0), bins, _FES_RANGES)
     full = MBARReweighter(
         mbar.full_dataset
     )  # every frame: a smoother map than the decorrelated subset
-    plot_free_energy(
-        axes[1],
-        x_edges,
-        y_edges,
-        histogram(exact_sample, bins, ranges),
-        target,
-        f"exact, k_B T = {target:g} (not simulated)",
+    reweighted = histogram(full.dataset.features, bins, _FES_RANGES, weights=full.weights(t))
+    model = histogram(generated, bins, _FES_RANGES)
+    floor = js_divergence(
+        histogram(system.sample(t, len(generated), rng=1), bins, _FES_RANGES), exact
     )
-    plot_free_energy(
-        axes[2],
-        x_edges,
-        y_edges,
-        histogram(full.dataset.features, bins, ranges, weights=full.weights(target)),
-        target,
-        f"MBAR from k_B T = {', '.join(f'{t:g}' for t in ladder)}",
-    )
+    ladder_text = ", ".join(f"{v:g}" for v in ladder)
+    panels = [
+        (exact, f"exact, k_B T = {t:g} (not simulated)"),
+        (
+            reweighted,
+            f"MBAR from k_B T = {ladder_text}\nJS to exact {js_divergence(reweighted, exact):.4f}",
+        ),
+        (
+            model,
+            f"diffusion model, {len(generated):,} samples\nJS to exact {js_divergence(model, exact):.4f}"
+            f" (noise floor {floor:.4f})",
+        ),
+    ]
+    for ax, (probability, title) in zip(axes[1:], panels, strict=True):
+        plot_free_energy(ax, *edges, probability, t, title)
     return save_figure(fig, path)
