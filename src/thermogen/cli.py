@@ -282,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--sampler",
         choices=["ode", "heun", "ddim", "ddpm"],
         default="ode",
-        help="ode (DPM-Solver++, default), heun, ddim or ddpm (ancestral)",
+        help="ode (DPM-Solver++(3M), default), heun, ddim or ddpm (ancestral)",
     )
     sample.add_argument(
         "--steps",

@@ -57,7 +57,7 @@ SAMPLERS = {
     "ode": sample_dpm_solver,
     "heun": sample_heun,
 }
-"""``ode`` is DPM-Solver++(2M) on the probability-flow ODE; ``heun`` is Heun's method on it."""
+"""``ode`` is DPM-Solver++(3M) on the probability-flow ODE; ``heun`` is Heun's method on it."""
 DEFAULT_STEPS = {"ddpm": 500, "ddim": 50, "ode": 20, "heun": 25}
 """Default network calls per sample: ancestral sampling needs hundreds, the ODE solvers tens."""
 FORMAT_VERSION = 1
@@ -300,7 +300,7 @@ class DiffusionModel:
         n
             Frames per temperature.
         sampler
-            ``"ode"`` (DPM-Solver++(2M), default), ``"heun"``, ``"ddim"`` or ``"ddpm"`` (ancestral).
+            ``"ode"`` (DPM-Solver++(3M), default), ``"heun"``, ``"ddim"`` or ``"ddpm"`` (ancestral).
         steps
             Sampler steps (default :data:`DEFAULT_STEPS`).
         seed

@@ -65,6 +65,7 @@ from .spib import (
     fit_rounds,
     load_weights,
     read_model_file,
+    seeded,
     skeleton,
     spib_loss,
     write_model_file,
@@ -260,7 +261,8 @@ class LaTFModel:
             dataset, config.spib, weights, tscale.log_ratio(dataset.temperature)
         )
         spib_net, labels, rounds = fit_rounds(data, config.spib, progress)
-        prior = FlowPrior(config.spib.latent_dim, config, tscale.spread)
+        with seeded(config.joint.seed):
+            prior = FlowPrior(config.spib.latent_dim, config, tscale.spread)
         prior.standardize_with(spib_net.states(torch.as_tensor(data.x, dtype=torch.float32))[0])
         net = SPIBNet(spib_net.encoder, spib_net.decoder, prior)
         loss = spib_loss(data.in_dim, config.spib.beta)

@@ -9,7 +9,7 @@ t (B,) or (1,) (one time for the whole batch: the network then computes its cond
 * :func:`sample_ddim`: deterministic DDIM (eta = 0) on the EDM sigma grid.
 * :func:`sample_heun`: Heun's method on the probability-flow ODE (EDM, Karras et al. 2022); in
   the variable x = z / sqrt(ab) the ODE reads dx/dsigma = scale * eps.
-* :func:`sample_dpm_solver`: DPM-Solver++(2M), a multistep exponential integrator of the same
+* :func:`sample_dpm_solver`: DPM-Solver++(3M), a multistep exponential integrator of the same
   ODE, accurate with 15-25 network calls.
 * :func:`log_density`: log q(z | T) by integrating the probability-flow ODE with the divergence.
 * :func:`sampler_log_density`: the exact density of samples of a deterministic sampler, by the
@@ -223,11 +223,14 @@ def sample_dpm_solver(
     like: torch.Tensor,
     noise: torch.Tensor | None = None,
     sigma_min: float = 1e-2,
+    order: int = 3,
 ) -> torch.Tensor:
-    """(n, dim) samples by DPM-Solver++(2M) (Lu et al. 2022) on the probability-flow ODE.
+    """(n, dim) samples by DPM-Solver++ (Lu et al. 2022) multistep, on the probability-flow ODE.
 
-    A second-order multistep exponential integrator in the data prediction x0 = (z - sd * eps)/a,
-    on a grid uniform in log-SNR from t = 1 down to sigma = ``sigma_min`` (in units of the
+    An exponential integrator in the data prediction D = (z - sd * scale * eps) / a, written in
+    x = z / a where the ODE is linear in x: x <- e^-h x + (1 - e^-h) D plus multistep corrections
+    of ``order`` 2 or 3 (3M as in k-diffusion's dpmpp_3m with no noise), with h the step in
+    log-SNR. The grid is uniform in log-SNR from t = 1 down to sigma = ``sigma_min`` (units of the
     standardized data), whose data prediction is returned; ``steps`` network calls. On
     Mueller-Brown, sigma_min = 0.01 and the log-SNR grid beat 0.002 and EDM's or a uniform time
     grid at 12-20 steps.
@@ -237,23 +240,32 @@ def sample_dpm_solver(
     lam_min = 0.5 * math.log(ab_end / (1 - ab_end))
     lambdas = torch.linspace(lam_min, lam_max, steps, dtype=torch.float64).tolist()
     alphas = [math.sqrt(1 / (1 + math.exp(-2 * lam))) for lam in lambdas]
-    sds = [math.sqrt(1 - a * a) for a in alphas]
-    z = _prior(n, dim, scale, 1.0, generator, like, noise)
-    previous = None
+    x = _prior(n, dim, scale, 1.0, generator, like, noise) / alphas[0]
+    history: list[
+        tuple[float, torch.Tensor]
+    ] = []  # (step h that led here, data prediction), newest first
     for i, lam in enumerate(lambdas):
-        t = schedule.t_of_sigma(torch.tensor(sds[i] / alphas[i], dtype=torch.float64)).to(z.dtype)
-        x0 = (z - sds[i] * scale * eps(z, t.reshape(1))) / alphas[i]
+        sigma = math.exp(-lam)
+        t = schedule.t_of_sigma(torch.tensor(sigma, dtype=torch.float64)).to(x.dtype)
+        z = alphas[i] * x
+        denoised = (z - alphas[i] * sigma * scale * eps(z, t.reshape(1))) / alphas[i]
         if i == steps - 1:
-            return x0
+            return denoised
         h = lambdas[i + 1] - lam
-        if previous is None:
-            d = x0
-        else:
-            r = (lam - lambdas[i - 1]) / h
-            d = (1 + 0.5 / r) * x0 - (0.5 / r) * previous
-        z = (sds[i + 1] / sds[i]) * z - alphas[i + 1] * math.expm1(-h) * d
-        previous = x0
-    return z
+        x = math.exp(-h) * x - math.expm1(-h) * denoised
+        phi_2 = math.expm1(-h) / h + 1
+        if history and (order == 2 or len(history) == 1):
+            h_1, d_1 = history[0]
+            x = x + phi_2 * (denoised - d_1) / (h_1 / h)
+        elif len(history) >= 2:
+            (h_1, d_1), (h_2, d_2) = history[0], history[1]
+            r0, r1 = h_1 / h, h_2 / h
+            d1_0, d1_1 = (denoised - d_1) / r0, (d_1 - d_2) / r1
+            d1 = d1_0 + (d1_0 - d1_1) * r0 / (r0 + r1)
+            d2 = (d1_0 - d1_1) / (r0 + r1)
+            x = x + phi_2 * d1 - (phi_2 / h - 0.5) * d2
+        history = [(h, denoised), *history[:1]]
+    return alphas[-1] * x
 
 
 def sampler_log_density(

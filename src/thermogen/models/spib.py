@@ -33,6 +33,8 @@ import copy
 import itertools
 import json
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -263,6 +265,14 @@ def initial_labels(x: np.ndarray, n_states: int, seed: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- network
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch's global RNG inside the block and restore it after: reproducible initial weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
+
+
 def mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int) -> nn.Sequential:
     """in_dim -> hidden... (ReLU) -> out_dim."""
     widths = (in_dim, *hidden)
@@ -398,11 +408,12 @@ def fit_rounds(
     """
     labels = initial_labels(data.x, config.n_initial_states, config.train.seed)
     n_states = int(labels.max()) + 1
-    net = SPIBNet(
-        Encoder(data.in_dim, config.hidden, config.latent_dim),
-        nn.Linear(config.latent_dim, n_states),
-        vamp_prior(data, labels, n_states),
-    )
+    with seeded(config.train.seed):
+        net = SPIBNet(
+            Encoder(data.in_dim, config.hidden, config.latent_dim),
+            nn.Linear(config.latent_dim, n_states),
+            vamp_prior(data, labels, n_states),
+        )
     loss = spib_loss(data.in_dim, config.beta)
     history = []
     for round_index in range(config.max_rounds):
