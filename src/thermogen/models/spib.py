@@ -25,6 +25,9 @@ tensor and the next :func:`train` call builds a fresh optimizer for exactly thes
 parameter silently stops learning (and no stale Adam moments refer to dropped states). Rounds
 stop when fewer than ``relabel_tolerance`` of the frames change label, or after ``max_rounds``.
 The number of surviving states is the number of metastable states found.
+
+The building blocks below the public classes (:class:`LaggedData`, :class:`SPIBNet`,
+:func:`fit_rounds`, the model-file helpers) are shared with :mod:`thermogen.models.latf`.
 """
 
 from __future__ import annotations
@@ -104,13 +107,13 @@ class SPIBConfig:
     validation_fraction: float = 0.1
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            steps=500,
+            steps=1000,
             batch_size=512,
             learning_rate=3e-3,
             warmup_steps=20,
             ema_decay=0.98,
             validation_interval=500,
-            checkpoint_interval=500,
+            checkpoint_interval=1000,
         )
     )
 
@@ -347,6 +350,15 @@ class SPIBNet(nn.Module):
         return mean, self.decoder(mean).argmax(dim=1)
 
 
+def encode_states(
+    scaler: FeatureScaler, net: SPIBNet, features: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Latent means (N, d) and most likely states (N,) of raw features (N, D), as numpy."""
+    x = torch.as_tensor(scaler.encode(np.asarray(features, dtype=float)), dtype=torch.float32)
+    cv, state = net.states(x)
+    return cv.numpy().astype(float), state.numpy()
+
+
 def spib_loss(in_dim: int, beta: float) -> LossFn:
     """Weighted mean of cross-entropy + beta * KL over rows [x (D'), label, weight, log_ratio]."""
 
@@ -435,7 +447,7 @@ def fit_rounds(
 
 
 # ---------------------------------------------------------------------- persistence
-def write_model_file(run_dir: str | Path, kind: str, meta: dict[str, str], net: nn.Module) -> Path:
+def write_model_file(run_dir: str | Path, kind: str, meta: dict[str, Any], net: nn.Module) -> Path:
     """Write ``run_dir/model.pt``: format and thermogen versions, ``kind``, ``meta`` and weights."""
     path = Path(run_dir) / "model.pt"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -552,11 +564,7 @@ class SPIBModel:
 
     def transform(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Collective variables (N, d) (latent means) and state labels (N,) of features (N, D)."""
-        x = torch.as_tensor(
-            self.scaler.encode(np.asarray(features, dtype=float)), dtype=torch.float32
-        )
-        cv, state = self.net.states(x)
-        return cv.numpy().astype(float), state.numpy()
+        return encode_states(self.scaler, self.net, features)
 
     def save(self, run_dir: str | Path) -> Path:
         """Write ``run_dir/model.pt`` (loaded with ``weights_only=True``)."""
