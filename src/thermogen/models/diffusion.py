@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +29,13 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .. import __version__
 from ..data.dataset import MultiTempDataset
 from ..data.splits import train_validation_split
 from ..errors import InputError
-from ..fileio import atomic_write
 from ..provenance import run_record, write_json
 from ..train import TrainConfig, resolve_device, train
 from .networks import ConditionedResidualMLP, sinusoidal_embedding
+from .persistence import load_weights, read_model_file, write_model_file
 from .representation import FeatureScaler, TemperatureScale
 from .samplers import (
     log_density,
@@ -60,7 +59,6 @@ SAMPLERS = {
 """``ode`` is DPM-Solver++(3M) on the probability-flow ODE; ``heun`` is Heun's method on it."""
 DEFAULT_STEPS = {"ddpm": 500, "ddim": 50, "ode": 20, "heun": 25}
 """Default network calls per sample: ancestral sampling needs hundreds, the ODE solvers tens."""
-FORMAT_VERSION = 1
 _TEMPERATURE_FREQUENCIES = (math.pi / 4, math.pi / 2)
 """Low frequencies (radians per unit of scaled log T): high ones break extrapolation in T."""
 
@@ -424,69 +422,31 @@ class DiffusionModel:
     # ------------------------------------------------------------------ persistence
     def save(self, run_dir: str | Path) -> Path:
         """Write ``model.pt`` (EMA weights and everything needed to sample) into ``run_dir``."""
-        path = Path(run_dir) / "model.pt"
-        payload = {
-            "format_version": FORMAT_VERSION,
-            "thermogen_version": __version__,
-            "kind": "diffusion",
+        meta = {
             "config": json.dumps(self.config.to_dict()),
             "scaler": json.dumps(self.scaler.to_dict()),
             "temperature_scale": json.dumps(asdict(self.temperature_scale)),
             "feature_names": json.dumps(list(self.feature_names)),
             "temperature_unit": self.temperature_unit,
-            "state_dict": self.net.state_dict(),
         }
-        with atomic_write(path) as tmp:
-            torch.save(payload, tmp)
-        return path
+        return write_model_file(run_dir, "diffusion", meta, self.net)
 
     @classmethod
     def load(cls, run_dir: str | Path) -> DiffusionModel:
         """The model saved in ``run_dir`` (raises :class:`InputError` for a missing or bad run)."""
-        path = Path(run_dir) / "model.pt"
-        if not Path(run_dir).is_dir():
-            raise InputError(run_dir, None, "is not a run folder (it does not exist)")
-        if not path.is_file():
-            raise InputError(
-                path, None, "missing: the run has no trained model yet (did training finish?)"
-            )
-        try:
-            payload = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as err:  # torch raises many types for a damaged file
-            raise InputError(
-                path, None, f"cannot be read as a thermogen model ({type(err).__name__})"
-            ) from None
-        if not isinstance(payload, dict) or payload.get("kind") != "diffusion":
-            raise InputError(path, "kind", "is not a diffusion model")
-        if payload.get("format_version") != FORMAT_VERSION:
-            raise InputError(
-                path,
-                "format_version",
-                f"is {payload.get('format_version')!r}; this thermogen "
-                f"({__version__}) reads version {FORMAT_VERSION}: retrain or use the matching version",
-            )
+        payload = read_model_file(run_dir, "diffusion")
         config = DiffusionConfig.from_dict(json.loads(payload["config"]))
         scaler = FeatureScaler.from_dict(json.loads(payload["scaler"]))
         tscale = TemperatureScale(**json.loads(payload["temperature_scale"]))
-        net = DenoiserNet(scaler.model_dim, tscale.spread, config)
-        try:
-            net.load_state_dict(payload["state_dict"])
-        except (RuntimeError, KeyError) as err:
-            raise InputError(
-                path, "state_dict", f"does not match the model's config ({err.__class__.__name__})"
-            ) from None
+        net = load_weights(DenoiserNet(scaler.model_dim, tscale.spread, config), payload, run_dir)
         return cls(
             config,
             scaler,
             tscale,
-            net.eval(),
+            net,
             tuple(json.loads(payload["feature_names"])),
             payload["temperature_unit"],
         )
-
-    def with_config(self, **changes: Any) -> DiffusionModel:
-        """A copy with some config fields replaced (weights shared); for sampler experiments."""
-        return replace(self, config=replace(self.config, **changes))
 
 
 def _check_request(temps: np.ndarray, n: int, sampler: str, steps: int | None) -> None:

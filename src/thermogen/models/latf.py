@@ -63,6 +63,7 @@ from torch import nn
 from ..data.dataset import MultiTempDataset
 from ..errors import InputError
 from ..train import TrainConfig, train
+from .persistence import load_weights, read_model_file, write_model_file
 from .representation import FeatureScaler, TemperatureScale
 from .spib import (
     Encoder,
@@ -72,12 +73,9 @@ from .spib import (
     check_fields,
     encode_states,
     fit_rounds,
-    load_weights,
-    read_model_file,
     seeded,
     skeleton,
     spib_loss,
-    write_model_file,
 )
 from .tilted_gaussian import TiltedGaussian
 

@@ -48,17 +48,15 @@ import torch.nn.functional as F
 from scipy.cluster.vq import kmeans2
 from torch import nn
 
-from .. import __version__
 from ..data.dataset import MultiTempDataset
 from ..data.splits import lagged_pairs, train_validation_split
 from ..errors import InputError, UsageError
-from ..fileio import atomic_write
 from ..train import LossFn, TrainConfig, train
+from .persistence import load_weights, read_model_file, write_model_file
 from .representation import FeatureScaler
 
 __all__ = ["SPIBConfig", "SPIBModel"]
 
-FORMAT_VERSION = 1
 
 _CONFIG_RULES = {
     "latent_dim": ("≥ 1", lambda v: v >= 1),
@@ -444,57 +442,6 @@ def fit_rounds(
         if changed < config.relabel_tolerance:
             break
     return net, labels, history
-
-
-# ---------------------------------------------------------------------- persistence
-def write_model_file(run_dir: str | Path, kind: str, meta: dict[str, Any], net: nn.Module) -> Path:
-    """Write ``run_dir/model.pt``: format and thermogen versions, ``kind``, ``meta`` and weights."""
-    path = Path(run_dir) / "model.pt"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "format_version": FORMAT_VERSION,
-        "thermogen_version": __version__,
-        "kind": kind,
-        **meta,
-        "state_dict": net.state_dict(),
-    }
-    with atomic_write(path) as tmp:
-        torch.save(payload, tmp)
-    return path
-
-
-def read_model_file(run_dir: str | Path, kind: str) -> dict[str, Any]:
-    """The payload of ``run_dir/model.pt`` (``weights_only``), checked to be a ``kind`` model."""
-    path = Path(run_dir) / "model.pt"
-    if not path.is_file():
-        raise InputError(path, None, "missing: the run has no trained model (did training finish?)")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # torch raises many types for a damaged file
-        raise InputError(path, None, f"cannot be read ({type(err).__name__})") from None
-    if not isinstance(payload, dict) or payload.get("kind") != kind:
-        raise InputError(path, "kind", f"is not a {kind} model")
-    if payload.get("format_version") != FORMAT_VERSION:
-        raise InputError(
-            path,
-            "format_version",
-            f"is {payload.get('format_version')!r}; thermogen {__version__} reads "
-            f"{FORMAT_VERSION}: retrain or use the matching version",
-        )
-    return payload
-
-
-def load_weights(net: nn.Module, payload: dict[str, Any], path: str | Path) -> nn.Module:
-    """``net`` with the payload's weights, in eval mode (InputError if they do not fit)."""
-    try:
-        net.load_state_dict(payload["state_dict"])
-    except (RuntimeError, KeyError) as err:
-        raise InputError(
-            Path(path) / "model.pt",
-            "state_dict",
-            f"does not match the model's config ({type(err).__name__})",
-        ) from None
-    return net.eval()
 
 
 def skeleton(config: SPIBConfig, in_dim: int, n_states: int, prior: nn.Module) -> SPIBNet:

@@ -1,0 +1,78 @@
+"""The model file of a run folder: ``run_dir/model.pt``, shared by every model.
+
+It holds a format version, the thermogen version, the model ``kind``, JSON-ready metadata and the
+network's weights, and is read with ``torch.load(weights_only=True)``, so loading cannot run code.
+Every problem (missing folder or file, damaged file, other kind or format) is a one-line
+:class:`~thermogen.errors.InputError` naming the file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from .. import __version__
+from ..errors import InputError
+from ..fileio import atomic_write
+
+__all__ = ["FORMAT_VERSION", "load_weights", "read_model_file", "write_model_file"]
+
+FORMAT_VERSION = 1
+"""Version of the model-file layout; a file of another version is refused."""
+
+
+def write_model_file(run_dir: str | Path, kind: str, meta: dict[str, Any], net: nn.Module) -> Path:
+    """Write ``run_dir/model.pt``: format and thermogen versions, ``kind``, ``meta`` and weights."""
+    path = Path(run_dir) / "model.pt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format_version": FORMAT_VERSION,
+        "thermogen_version": __version__,
+        "kind": kind,
+        **meta,
+        "state_dict": net.state_dict(),
+    }
+    with atomic_write(path) as tmp:
+        torch.save(payload, tmp)
+    return path
+
+
+def read_model_file(run_dir: str | Path, kind: str) -> dict[str, Any]:
+    """The payload of ``run_dir/model.pt`` (``weights_only``), checked to be a ``kind`` model."""
+    if not Path(run_dir).is_dir():
+        raise InputError(run_dir, None, "is not a run folder (it does not exist)")
+    path = Path(run_dir) / "model.pt"
+    if not path.is_file():
+        raise InputError(path, None, "missing: the run has no trained model (did training finish?)")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for a damaged file
+        raise InputError(
+            path, None, f"cannot be read as a thermogen model ({type(err).__name__})"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("kind") != kind:
+        raise InputError(path, "kind", f"is not a {kind} model")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise InputError(
+            path,
+            "format_version",
+            f"is {payload.get('format_version')!r}; thermogen {__version__} reads "
+            f"{FORMAT_VERSION}: retrain or use the matching version",
+        )
+    return payload
+
+
+def load_weights(net: nn.Module, payload: dict[str, Any], run_dir: str | Path) -> nn.Module:
+    """``net`` with the payload's weights, in eval mode (InputError if they do not fit)."""
+    try:
+        net.load_state_dict(payload["state_dict"])
+    except (RuntimeError, KeyError) as err:
+        raise InputError(
+            Path(run_dir) / "model.pt",
+            "state_dict",
+            f"does not match the model's config ({type(err).__name__})",
+        ) from None
+    return net.eval()
