@@ -297,6 +297,8 @@ def distributed_context(device: str = "auto") -> Iterator[DistributedContext]:
             yield DistributedContext(dist.get_rank(), dist.get_world_size(), local_rank, resolved)
         else:
             yield DistributedContext(rank=0, world_size=1, local_rank=0, device=resolved)
+        if created:  # no rank tears the group down while another is still talking to it
+            dist.barrier()
     finally:
         if created:
             dist.destroy_process_group()
