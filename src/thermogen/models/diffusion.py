@@ -35,8 +35,9 @@ from ..errors import InputError
 from ..provenance import run_record, write_json
 from ..train import TrainConfig, resolve_device, train
 from .networks import ConditionedResidualMLP, sinusoidal_embedding
-from .persistence import load_weights, read_model_file, write_model_file
+from .persistence import data_meta, load_weights, read_data_meta, read_model_file, write_model_file
 from .representation import FeatureScaler, TemperatureScale
+from .requests import check_sample_request
 from .samplers import (
     log_density,
     sample_ancestral,
@@ -304,8 +305,8 @@ class DiffusionModel:
         seed
             Seed of the prior noise; the same seed gives the same samples.
         """
-        temps = np.atleast_1d(np.asarray(temperatures, dtype=float))
-        _check_request(temps, n, sampler, steps)
+        temps = check_sample_request(temperatures, n)
+        _check_sampler(sampler, steps)
         steps = steps or DEFAULT_STEPS[sampler]
         dev = resolve_device(device)
         generator = torch.Generator(device="cpu").manual_seed(seed)
@@ -360,7 +361,8 @@ class DiffusionModel:
         prior noise, forward-mode Jacobian), so importance weights exp(-U/kT)/q built from it are
         exact. Deterministic samplers only (``ode``, ``heun``, ``ddim``); no periodic features.
         """
-        _check_request(np.array([temperature]), n, sampler, steps)
+        check_sample_request(temperature, n)
+        _check_sampler(sampler, steps)
         if sampler == "ddpm":
             raise InputError(
                 "sample",
@@ -424,10 +426,9 @@ class DiffusionModel:
         """Write ``model.pt`` (EMA weights and everything needed to sample) into ``run_dir``."""
         meta = {
             "config": json.dumps(self.config.to_dict()),
-            "scaler": json.dumps(self.scaler.to_dict()),
-            "temperature_scale": json.dumps(asdict(self.temperature_scale)),
-            "feature_names": json.dumps(list(self.feature_names)),
-            "temperature_unit": self.temperature_unit,
+            **data_meta(
+                self.scaler, self.temperature_scale, self.feature_names, self.temperature_unit
+            ),
         }
         return write_model_file(run_dir, "diffusion", meta, self.net)
 
@@ -436,31 +437,15 @@ class DiffusionModel:
         """The model saved in ``run_dir`` (raises :class:`InputError` for a missing or bad run)."""
         payload = read_model_file(run_dir, "diffusion")
         config = DiffusionConfig.from_dict(json.loads(payload["config"]))
-        scaler = FeatureScaler.from_dict(json.loads(payload["scaler"]))
-        tscale = TemperatureScale(**json.loads(payload["temperature_scale"]))
+        scaler, tscale, names, unit = read_data_meta(payload)
         net = load_weights(DenoiserNet(scaler.model_dim, tscale.spread, config), payload, run_dir)
-        return cls(
-            config,
-            scaler,
-            tscale,
-            net,
-            tuple(json.loads(payload["feature_names"])),
-            payload["temperature_unit"],
-        )
+        return cls(config, scaler, tscale, net, names, unit)
 
 
-def _check_request(temps: np.ndarray, n: int, sampler: str, steps: int | None) -> None:
+def _check_sampler(sampler: str, steps: int | None) -> None:
     if sampler not in SAMPLERS:
         raise InputError(
             "sample", "sampler", f"unknown sampler {sampler!r}; use one of {', '.join(SAMPLERS)}"
-        )
-    if not np.all(np.isfinite(temps)) or np.any(temps <= 0):
-        raise InputError(
-            "sample", "temperatures", f"must be positive and finite, got {temps.tolist()}"
-        )
-    if n <= 0:
-        raise InputError(
-            "sample", "n", f"must be a positive number of frames per temperature, got {n}"
         )
     if steps is not None and steps < 1:
         raise InputError("sample", "steps", f"must be >= 1, got {steps}")

@@ -61,10 +61,10 @@ import zuko
 from torch import nn
 
 from ..data.dataset import MultiTempDataset
-from ..errors import InputError
 from ..train import TrainConfig, train
-from .persistence import load_weights, read_model_file, write_model_file
+from .persistence import data_meta, load_weights, read_data_meta, read_model_file, write_model_file
 from .representation import FeatureScaler, TemperatureScale
+from .requests import check_sample_request
 from .spib import (
     Encoder,
     LaggedData,
@@ -309,7 +309,7 @@ class LaTFModel:
         cv, state_prob : np.ndarray
             (K, n, d) latents z and (K, n, S) decoded probabilities p(y | z).
         """
-        temps = _check_request(temperatures, n)
+        temps = check_sample_request(temperatures, n)
         generator = torch.Generator().manual_seed(seed)
         cvs, probs = [], []
         for log_ratio in self.temperature_scale.log_ratio(temps):
@@ -328,11 +328,10 @@ class LaTFModel:
         """Write ``run_dir/model.pt`` (loaded with ``weights_only=True``)."""
         meta = {
             "config": json.dumps(self.config.to_dict()),
-            "scaler": json.dumps(self.scaler.to_dict()),
-            "temperature_scale": json.dumps(asdict(self.temperature_scale)),
-            "feature_names": json.dumps(list(self.feature_names)),
-            "temperature_unit": self.temperature_unit,
             "n_states": self.n_states,
+            **data_meta(
+                self.scaler, self.temperature_scale, self.feature_names, self.temperature_unit
+            ),
         }
         return write_model_file(run_dir, "latf", meta, self.net)
 
@@ -341,27 +340,7 @@ class LaTFModel:
         """The model saved by :meth:`save` in ``run_dir``."""
         payload = read_model_file(run_dir, "latf")
         config = LaTFConfig.from_dict(json.loads(payload["config"]))
-        scaler = FeatureScaler.from_dict(json.loads(payload["scaler"]))
-        tscale = TemperatureScale(**json.loads(payload["temperature_scale"]))
+        scaler, tscale, names, unit = read_data_meta(payload)
         prior = FlowPrior(config.spib.latent_dim, config, tscale.spread)
         net = skeleton(config.spib, scaler.model_dim, int(payload["n_states"]), prior)
-        return cls(
-            config,
-            scaler,
-            tscale,
-            load_weights(net, payload, run_dir),
-            tuple(json.loads(payload["feature_names"])),
-            payload["temperature_unit"],
-        )
-
-
-def _check_request(temperatures: float | np.ndarray, n: int) -> np.ndarray:
-    """(K,) positive finite temperatures; InputError for bad temperatures or sample counts."""
-    temps = np.atleast_1d(np.asarray(temperatures, dtype=float))
-    if temps.ndim != 1 or not np.all(np.isfinite(temps)) or np.any(temps <= 0):
-        raise InputError(
-            "sample", "temperatures", f"must be positive and finite, got {temps.tolist()}"
-        )
-    if n <= 0:
-        raise InputError("sample", "n", f"must be a positive number of samples, got {n}")
-    return temps
+        return cls(config, scaler, tscale, load_weights(net, payload, run_dir), names, unit)

@@ -8,6 +8,8 @@ Every problem (missing folder or file, damaged file, other kind or format) is a 
 
 from __future__ import annotations
 
+import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,16 @@ from torch import nn
 from .. import __version__
 from ..errors import InputError
 from ..fileio import atomic_write
+from .representation import FeatureScaler, TemperatureScale
 
-__all__ = ["FORMAT_VERSION", "load_weights", "read_model_file", "write_model_file"]
+__all__ = [
+    "FORMAT_VERSION",
+    "data_meta",
+    "load_weights",
+    "read_data_meta",
+    "read_model_file",
+    "write_model_file",
+]
 
 FORMAT_VERSION = 1
 """Version of the model-file layout; a file of another version is refused."""
@@ -76,3 +86,30 @@ def load_weights(net: nn.Module, payload: dict[str, Any], run_dir: str | Path) -
             f"does not match the model's config ({type(err).__name__})",
         ) from None
     return net.eval()
+
+
+def data_meta(
+    scaler: FeatureScaler,
+    temperature_scale: TemperatureScale,
+    feature_names: tuple[str, ...],
+    temperature_unit: str,
+) -> dict[str, Any]:
+    """Model-file entries describing the training data: standardization, names and units."""
+    return {
+        "scaler": json.dumps(scaler.to_dict()),
+        "temperature_scale": json.dumps(asdict(temperature_scale)),
+        "feature_names": json.dumps(list(feature_names)),
+        "temperature_unit": temperature_unit,
+    }
+
+
+def read_data_meta(
+    payload: dict[str, Any],
+) -> tuple[FeatureScaler, TemperatureScale, tuple[str, ...], str]:
+    """The entries written by :func:`data_meta`."""
+    return (
+        FeatureScaler.from_dict(json.loads(payload["scaler"])),
+        TemperatureScale(**json.loads(payload["temperature_scale"])),
+        tuple(json.loads(payload["feature_names"])),
+        payload["temperature_unit"],
+    )
