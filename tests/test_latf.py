@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import replace
 
 import numpy as np
@@ -11,6 +12,7 @@ import torch
 from thermogen.errors import InputError, UsageError
 from thermogen.models.latf import TEMPERATURE_COUPLINGS, FlowPrior, LaTFConfig, LaTFModel
 from thermogen.models.spib import SPIBConfig, SPIBModel
+from thermogen.models.state_thermodynamics import StateThermodynamics
 from thermogen.models.tilted_gaussian import TiltedGaussian
 from thermogen.simulate import REMDConfig, run_remd
 from thermogen.systems import TwoStateFolding
@@ -94,6 +96,39 @@ def test_populations_at_the_training_temperatures_match_the_exact_ones(model, da
     assert np.all(np.abs(folded - exact) < 0.05), f"model {folded}, exact {exact}"
 
 
+def test_melting_curve_from_two_temperatures_matches_the_exact_one_over_tm_40_percent(
+    model, data, system
+):
+    temperatures = np.linspace(0.6, 1.4, 9)  # exact Tm = 1.0033
+    curve = model.population_curve(temperatures, n=20_000, n_bootstrap=100, seed=1)
+    is_folded = folded_states(model, data, system)
+    folded = curve.population[:, is_folded].sum(1)
+    exact = system.exact_melting_curve(temperatures)
+    assert np.abs(folded - exact).max() < 0.05, f"model {folded}, exact {exact}"
+    np.testing.assert_allclose(curve.population.sum(1), 1.0)
+    assert np.all(curve.low <= curve.population + 1e-12)
+    assert np.all(curve.population <= curve.high + 1e-12)
+    # the data's statistical error at each training temperature is ~0.013: intervals that wide
+    width = (curve.high - curve.low)[:, is_folded].sum(1)
+    assert np.all((width > 0.02) & (width < 0.15))
+
+
+def test_samples_of_each_state_decode_to_that_state(model):
+    prior = model.net.prior
+    generator = torch.Generator().manual_seed(0)
+    for log_ratio in model.temperature_scale.log_ratio([0.7, 1.0, 1.4]):
+        z, component = prior.sample(torch.full((4000,), float(log_ratio)), generator)
+        decoded = model.net.decoder(z).argmax(1)
+        assert (decoded == component).float().mean() > 0.95
+
+
+def test_population_intervals_need_the_state_mixture(model):
+    net = copy.deepcopy(model.net)
+    net.prior.coupling = "base-only"
+    with pytest.raises(UsageError, match="van-t-hoff"):
+        replace(model, net=net).population_curve([1.0, 1.1])
+
+
 def test_sampling_far_outside_the_training_range_stays_finite(model):
     temperatures = np.array([0.3, 3.0]) * model.temperature_scale.reference
     cv, prob = model.sample(temperatures, n=5000, seed=3)
@@ -126,7 +161,10 @@ def test_one_temperature_is_refused(data):
 @pytest.mark.parametrize("coupling", TEMPERATURE_COUPLINGS)
 def test_flow_prior_is_a_normalised_density_at_any_temperature(coupling):
     torch.manual_seed(0)
-    prior = FlowPrior(2, replace(FAST, temperature_coupling=coupling), spread=0.11)
+    prior = FlowPrior(2, replace(FAST, temperature_coupling=coupling), spread=0.11, n_states=3)
+    prior.set_thermodynamics(
+        StateThermodynamics(np.array([0.0, 1.0, -0.5]), np.array([0.0, 1.5, -0.2])), 1.0
+    )
     prior.standardize_with(
         torch.randn(1000, 2) * torch.tensor([1.0, 0.8]) + torch.tensor([0.5, -0.3])
     )
@@ -140,11 +178,26 @@ def test_flow_prior_is_a_normalised_density_at_any_temperature(coupling):
         assert (density.sum() * cell).item() == pytest.approx(1.0, abs=0.01)
 
 
+def test_mixture_prior_is_the_state_weighted_sum_of_its_components():
+    prior = FlowPrior(2, FAST, spread=0.11, n_states=3)
+    states = StateThermodynamics(np.array([0.0, 1.0, -0.5]), np.array([0.0, 1.5, -0.2]))
+    prior.set_thermodynamics(states, reference=2.0)
+    z, log_ratio = torch.randn(50, 2), torch.full((50,), np.log(0.6))
+    with torch.no_grad():
+        joint = torch.stack(
+            [prior.log_prob(z, log_ratio, state=torch.full((50,), k)) for k in range(3)], 1
+        )
+        weights = prior.log_weights(log_ratio)
+    torch.testing.assert_close(prior.log_prob(z, log_ratio), torch.logsumexp(joint, 1))
+    np.testing.assert_allclose(weights[0].exp().numpy(), states.populations(1.2)[0], rtol=1e-5)
+
+
 def test_base_only_moves_temperature_through_the_base_alone():
     z = torch.randn(64, 2)
     cold, hot = torch.full((64,), -0.1), torch.full((64,), 0.1)
     priors = {
-        c: FlowPrior(2, replace(FAST, temperature_coupling=c), 0.11) for c in TEMPERATURE_COUPLINGS
+        c: FlowPrior(2, replace(FAST, temperature_coupling=c), 0.11, n_states=2)
+        for c in ("base-only", "flow-context")
     }
     with torch.no_grad():
         u = {c: [p.to_base(t)(z) for t in (cold, hot)] for c, p in priors.items()}

@@ -52,15 +52,19 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 import zuko
 from torch import nn
 
+from ..analysis.populations import PopulationCurve
 from ..data.dataset import MultiTempDataset
+from ..errors import UsageError
 from ..train import TrainConfig, train
 from .persistence import data_meta, load_weights, read_data_meta, read_model_file, write_model_file
 from .representation import FeatureScaler, TemperatureScale
@@ -77,11 +81,12 @@ from .spib import (
     skeleton,
     spib_loss,
 )
+from .state_thermodynamics import StateCounts, StateThermodynamics
 from .tilted_gaussian import TiltedGaussian
 
 __all__ = ["TEMPERATURE_COUPLINGS", "LaTFConfig", "LaTFModel"]
 
-TEMPERATURE_COUPLINGS = ("base-only", "flow-context")
+TEMPERATURE_COUPLINGS = ("van-t-hoff", "base-only", "flow-context")
 
 _CONFIG_RULES = {
     "temperature_coupling": (
@@ -115,7 +120,7 @@ class LaTFConfig:
     """
 
     spib: SPIBConfig = field(default_factory=SPIBConfig)
-    temperature_coupling: str = "flow-context"
+    temperature_coupling: str = "van-t-hoff"
     tilt: float = 2.0
     transforms: int = 4
     flow_hidden: tuple[int, ...] = (64, 64)
@@ -155,6 +160,10 @@ class LaTFConfig:
 class FlowPrior(nn.Module):
     """p(z | T): a spline flow on the standardized latent over the tilted Gaussian at T / T_ref.
 
+    With the ``"van-t-hoff"`` coupling it is a mixture over the S states,
+    p(z | T) = sum_k p_k(T) p(z | k, T), the flow conditioned on the state (one-hot) and the
+    state populations p_k(T) those of :class:`StateThermodynamics` (buffers set after fitting).
+
     Parameters
     ----------
     latent_dim
@@ -163,15 +172,18 @@ class FlowPrior(nn.Module):
         Coupling, tilt and flow size.
     spread
         Half the range of log T on the training ladder; the flow context is log(T/T_ref) / spread.
+    n_states
+        S, the number of states (used by the ``"van-t-hoff"`` coupling).
     """
 
-    def __init__(self, latent_dim: int, config: LaTFConfig, spread: float) -> None:
+    def __init__(self, latent_dim: int, config: LaTFConfig, spread: float, n_states: int) -> None:
         super().__init__()
-        self.latent_dim, self.tilt = latent_dim, config.tilt
-        self.uses_context = config.temperature_coupling == "flow-context"
+        self.latent_dim, self.tilt, self.n_states = latent_dim, config.tilt, n_states
+        self.coupling = config.temperature_coupling
+        context = {"base-only": 0, "flow-context": 1, "van-t-hoff": n_states}[self.coupling]
         self.transform = zuko.flows.NSF(
             features=latent_dim,
-            context=int(self.uses_context),
+            context=context,
             transforms=config.transforms,
             hidden_features=config.flow_hidden,
             bins=config.bins,
@@ -179,33 +191,87 @@ class FlowPrior(nn.Module):
         self.register_buffer("spread", torch.tensor(float(spread)))
         self.register_buffer("shift", torch.zeros(latent_dim))
         self.register_buffer("scale", torch.ones(latent_dim))
+        # S_k / k_B and H_k / (k_B T_ref) of the states (van-t-hoff coupling)
+        self.register_buffer("entropy", torch.zeros(n_states))
+        self.register_buffer("enthalpy", torch.zeros(n_states))
+
+    @property
+    def is_mixture(self) -> bool:
+        """Whether the prior is a mixture over states with thermodynamic weights."""
+        return self.coupling == "van-t-hoff"
 
     def standardize_with(self, latent: torch.Tensor) -> None:
         """Set the fixed affine standardization from latent means (N, d)."""
         self.shift.copy_(latent.mean(0))
         self.scale.copy_(latent.std(0).clamp_min(1e-6))
 
-    def to_base(self, log_ratio: torch.Tensor) -> torch.distributions.Transform:
-        """The map standardized z -> u at temperatures log(T / T_ref) (B,)."""
-        context = (log_ratio / self.spread)[:, None] if self.uses_context else None
-        return self.transform(context)
+    def set_thermodynamics(self, states: StateThermodynamics, reference: float) -> None:
+        """Set the state weights from fitted entropies and enthalpies (T_ref = ``reference``)."""
+        self.entropy.copy_(torch.as_tensor(states.entropy))
+        self.enthalpy.copy_(torch.as_tensor(states.enthalpy / reference))
+
+    def log_weights(self, log_ratio: torch.Tensor) -> torch.Tensor:
+        """(B, S) log state populations at log(T / T_ref) (B,) (van-t-hoff coupling)."""
+        logits = self.entropy - self.enthalpy * torch.exp(-log_ratio)[:, None]
+        return logits.log_softmax(dim=1)
+
+    def to_base(
+        self, log_ratio: torch.Tensor, state: torch.Tensor | None = None
+    ) -> torch.distributions.Transform:
+        """The map standardized z -> u at temperatures log(T / T_ref) (B,) (and, with the
+        van-t-hoff coupling, for the states (B,))."""
+        if self.coupling == "flow-context":
+            return self.transform((log_ratio / self.spread)[:, None])
+        if self.is_mixture:
+            return self.transform(F.one_hot(state, self.n_states).to(log_ratio))
+        return self.transform(None)
+
+    def _component_log_prob(
+        self, z: torch.Tensor, log_ratio: torch.Tensor, state: torch.Tensor | None
+    ) -> torch.Tensor:
+        """log p(z | T) (B,), or log p(z | state, T) with the van-t-hoff coupling."""
+        u, log_det = self.to_base(log_ratio, state).call_and_ladj((z - self.shift) / self.scale)
+        return self.base(log_ratio).log_prob(u) + log_det - self.scale.log().sum()
 
     def base(self, log_ratio: torch.Tensor) -> TiltedGaussian:
         """The tilted Gaussian at temperatures log(T / T_ref) (B,): s^2 = T / T_ref."""
         return TiltedGaussian.at_temperature(self.latent_dim, log_ratio.exp(), self.tilt)
 
     def log_prob(
-        self, z: torch.Tensor, log_ratio: torch.Tensor, encoder: Encoder | None = None
+        self,
+        z: torch.Tensor,
+        log_ratio: torch.Tensor,
+        encoder: Encoder | None = None,
+        state: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """log p(z | T) (B,) of latents (B, d) at log(T / T_ref) (B,); ``encoder`` is unused."""
-        u, log_det = self.to_base(log_ratio).call_and_ladj((z - self.shift) / self.scale)
-        return self.base(log_ratio).log_prob(u) + log_det - self.scale.log().sum()
+        """log p(z | T) (B,) of latents (B, d) at log(T / T_ref) (B,); ``encoder`` is unused.
+
+        With the van-t-hoff coupling and the frames' own ``state`` (B,) given, the joint
+        log p(z, state | T); without it, the mixture log p(z | T).
+        """
+        if not self.is_mixture:
+            return self._component_log_prob(z, log_ratio, None)
+        log_weights = self.log_weights(log_ratio)
+        if state is not None:
+            chosen = log_weights.gather(1, state[:, None])[:, 0]
+            return chosen + self._component_log_prob(z, log_ratio, state)
+        ids = torch.zeros_like(log_ratio, dtype=torch.long)
+        per_state = [self._component_log_prob(z, log_ratio, ids + k) for k in range(self.n_states)]
+        return torch.logsumexp(torch.stack(per_state, 1) + log_weights, dim=1)
 
     @torch.no_grad()
-    def sample(self, log_ratio: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """One latent (B, d) per temperature log(T / T_ref) (B,)."""
+    def sample(
+        self, log_ratio: torch.Tensor, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One latent (B, d) per temperature log(T / T_ref) (B,), and the mixture component
+        (state, (B,)) it was drawn from (``None`` unless the coupling is van-t-hoff)."""
+        state = None
+        if self.is_mixture:
+            state = torch.multinomial(self.log_weights(log_ratio).exp(), 1, generator=generator)
+            state = state[:, 0]
         u = self.base(log_ratio).sample(generator=generator)
-        return self.to_base(log_ratio).inv(u) * self.scale + self.shift
+        z = self.to_base(log_ratio, state).inv(u) * self.scale + self.shift
+        return z, state
 
 
 @dataclass(frozen=True, eq=False)
@@ -234,12 +300,18 @@ class LaTFModel:
     net: SPIBNet
     feature_names: tuple[str, ...]
     temperature_unit: str
+    state_counts: StateCounts
     history: tuple[dict[str, float], ...] = ()
 
     @property
     def n_states(self) -> int:
         """Number of metastable states found by the SPIB stage."""
         return self.net.n_states
+
+    @property
+    def thermodynamics(self) -> StateThermodynamics:
+        """Entropy and enthalpy of each state fitted to the training frames' states."""
+        return StateThermodynamics.fit(self.state_counts)
 
     @classmethod
     def fit(
@@ -270,18 +342,32 @@ class LaTFModel:
         )
         spib_net, labels, rounds = fit_rounds(data, config.spib, progress)
         with seeded(config.joint.seed):
-            prior = FlowPrior(config.spib.latent_dim, config, tscale.spread)
-        prior.standardize_with(spib_net.states(torch.as_tensor(data.x, dtype=torch.float32))[0])
+            prior = FlowPrior(config.spib.latent_dim, config, tscale.spread, spib_net.n_states)
+        x = torch.as_tensor(data.x, dtype=torch.float32)
+        prior.standardize_with(spib_net.states(x)[0])
+        counts = partial(
+            StateCounts.from_frames,
+            dataset.temperature,
+            group=dataset.replica,
+            n_states=spib_net.n_states,
+            weights=data.weights,
+        )
+        prior.set_thermodynamics(StateThermodynamics.fit(counts(labels)), tscale.reference)
         net = SPIBNet(spib_net.encoder, spib_net.decoder, prior)
         loss = spib_loss(data.in_dim, config.spib.beta)
         result = train(net, loss, *data.rows(labels), config.joint, progress=progress)
+        net = result.ema_module.cpu().eval()
+        # the states reported by transform(), whose populations the prior's weights must give
+        final_counts = counts(net.states(x)[1].numpy())
+        net.prior.set_thermodynamics(StateThermodynamics.fit(final_counts), tscale.reference)
         return cls(
             config,
             scaler,
             tscale,
-            result.ema_module.cpu().eval(),
+            net,
             dataset.feature_names,
             dataset.temperature_unit,
+            final_counts,
             (*rounds, *result.history),
         )
 
@@ -290,6 +376,21 @@ class LaTFModel:
         return encode_states(self.scaler, self.net, features)
 
     @torch.no_grad()
+    def _generate(
+        self, temperatures: float | np.ndarray, n: int, seed: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """(K, n, d) latents, (K, n, S) decoded probabilities and (K, n) mixture components."""
+        temps = check_sample_request(temperatures, n)
+        generator = torch.Generator().manual_seed(seed)
+        cvs, probs, components = [], [], []
+        for log_ratio in self.temperature_scale.log_ratio(temps):
+            z, component = self.net.prior.sample(torch.full((n,), float(log_ratio)), generator)
+            cvs.append(z.double().numpy())
+            probs.append(self.net.decoder(z).softmax(dim=1).double().numpy())
+            components.append(None if component is None else component.numpy())
+        drawn = None if components[0] is None else np.stack(components)
+        return np.stack(cvs), np.stack(probs), drawn
+
     def sample(
         self, temperatures: float | np.ndarray, n: int, seed: int = 0
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -309,26 +410,80 @@ class LaTFModel:
         cv, state_prob : np.ndarray
             (K, n, d) latents z and (K, n, S) decoded probabilities p(y | z).
         """
-        temps = check_sample_request(temperatures, n)
-        generator = torch.Generator().manual_seed(seed)
-        cvs, probs = [], []
-        for log_ratio in self.temperature_scale.log_ratio(temps):
-            z = self.net.prior.sample(torch.full((n,), float(log_ratio)), generator)
-            cvs.append(z.double().numpy())
-            probs.append(self.net.decoder(z).softmax(dim=1).double().numpy())
-        return np.stack(cvs), np.stack(probs)
+        cv, prob, _ = self._generate(temperatures, n, seed)
+        return cv, prob
 
     def populations(self, temperatures: float | np.ndarray, n: int, seed: int = 0) -> np.ndarray:
-        """(K, S) state populations at K temperatures: argmax frequencies of ``n`` samples each."""
+        """(K, S) state populations at K temperatures: argmax frequencies of ``n`` samples each
+        (the rule :meth:`transform` labels frames by)."""
         _, prob = self.sample(temperatures, n, seed)
-        state = prob.argmax(axis=2)
-        return np.stack([np.bincount(s, minlength=self.n_states) / n for s in state])
+        return _frequencies(prob.argmax(axis=2), self.n_states)
+
+    def population_curve(
+        self,
+        temperatures: np.ndarray,
+        n: int = 20_000,
+        n_bootstrap: int = 200,
+        confidence: float = 0.95,
+        seed: int = 0,
+    ) -> PopulationCurve:
+        """State populations over a temperature range with intervals (van-t-hoff coupling).
+
+        The populations at T are p(T) C(T): the state weights of the prior times the fraction
+        C_kj(T) of the ``n`` samples drawn from component k that decode to state j (close to the
+        identity when the flow keeps each state's samples inside it). Intervals: percentiles of
+        the same with the state weights refitted to ``n_bootstrap`` resamplings of the training
+        trajectories, i.e. the statistical uncertainty of the training data's state populations
+        (not the variation between training runs).
+
+        Parameters
+        ----------
+        temperatures
+            (K,) temperatures (> 0) in the training data's unit.
+        n
+            Samples per temperature for the decoding fractions.
+        n_bootstrap
+            Bootstrap resamplings of the trajectories.
+        confidence
+            Coverage of the intervals.
+        seed
+            Seed of the samples and of the bootstrap.
+        """
+        if not self.net.prior.is_mixture:
+            raise UsageError(
+                f"population intervals need the 'van-t-hoff' temperature coupling; this model "
+                f"uses {self.config.temperature_coupling!r}: use populations() (no intervals)"
+            )
+        temps = np.sort(check_sample_request(temperatures, n))
+        _, prob, component = self._generate(temps, n, seed)
+        confusion = np.zeros((temps.size, self.n_states, self.n_states))  # (K, component, state)
+        rows = np.broadcast_to(np.arange(temps.size)[:, None], component.shape)
+        np.add.at(confusion, (rows, component, prob.argmax(axis=2)), 1.0)
+        confusion /= np.maximum(confusion.sum(axis=2, keepdims=True), 1.0)
+
+        def mix(states: StateThermodynamics) -> np.ndarray:
+            return np.einsum("ks,ksj->kj", states.populations(temps), confusion)
+
+        fits = StateThermodynamics.bootstrap(
+            self.state_counts, n_bootstrap, np.random.default_rng(seed)
+        )
+        replicates = np.stack([mix(fit) for fit in fits])
+        low, high = np.quantile(replicates, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
+        return PopulationCurve(
+            temperature=temps,
+            population=mix(self.thermodynamics),
+            low=low,
+            high=high,
+            confidence=confidence,
+            temperature_unit=self.temperature_unit,
+        )
 
     def save(self, run_dir: str | Path) -> Path:
         """Write ``run_dir/model.pt`` (loaded with ``weights_only=True``)."""
         meta = {
             "config": json.dumps(self.config.to_dict()),
             "n_states": self.n_states,
+            "state_counts": json.dumps(self.state_counts.to_dict()),
             **data_meta(
                 self.scaler, self.temperature_scale, self.feature_names, self.temperature_unit
             ),
@@ -341,6 +496,13 @@ class LaTFModel:
         payload = read_model_file(run_dir, "latf")
         config = LaTFConfig.from_dict(json.loads(payload["config"]))
         scaler, tscale, names, unit = read_data_meta(payload)
-        prior = FlowPrior(config.spib.latent_dim, config, tscale.spread)
-        net = skeleton(config.spib, scaler.model_dim, int(payload["n_states"]), prior)
-        return cls(config, scaler, tscale, load_weights(net, payload, run_dir), names, unit)
+        n_states = int(payload["n_states"])
+        prior = FlowPrior(config.spib.latent_dim, config, tscale.spread, n_states)
+        net = skeleton(config.spib, scaler.model_dim, n_states, prior)
+        counts = StateCounts.from_dict(json.loads(payload["state_counts"]))
+        return cls(config, scaler, tscale, load_weights(net, payload, run_dir), names, unit, counts)
+
+
+def _frequencies(labels: np.ndarray, n_states: int) -> np.ndarray:
+    """(K, S) frequencies of the labels 0..S-1 in each row of (K, n) ``labels``."""
+    return np.stack([np.bincount(row, minlength=n_states) / row.size for row in labels])

@@ -192,10 +192,12 @@ class LaggedData:
         return self.x.shape[1]
 
     def rows(self, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Training and validation rows [x_i, label_j, weight_i, log_ratio_i] (P, D' + 3)."""
+        """Training and validation rows [x_i, label_j, weight_i, log_ratio_i, label_i] (P, D' + 4)."""
         return tuple(
             torch.as_tensor(
-                np.column_stack([self.x[i], labels[j], self.weights[i], self.log_ratio[i]]),
+                np.column_stack(
+                    [self.x[i], labels[j], self.weights[i], self.log_ratio[i], labels[i]]
+                ),
                 dtype=torch.float32,
             )
             for i, j in (self.train_pairs, self.validation_pairs)
@@ -308,15 +310,23 @@ class VampPrior(nn.Module):
         self.pseudo_inputs = nn.Parameter(pseudo_inputs.clone().float())
         self.log_weights = nn.Parameter(log_weights.clone().float())
 
-    def log_prob(self, z: torch.Tensor, log_ratio: torch.Tensor, encoder: Encoder) -> torch.Tensor:
-        """log r(z) (B,) of latents (B, d); ``log_ratio`` is ignored (the prior is T-free)."""
+    def log_prob(
+        self,
+        z: torch.Tensor,
+        log_ratio: torch.Tensor,
+        encoder: Encoder,
+        state: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """log r(z) (B,) of latents (B, d); ``log_ratio`` and ``state`` are ignored (the prior
+        knows neither temperature nor the frame's own state)."""
         mean, log_var = encoder(self.pseudo_inputs)
         per_state = gaussian_log_prob(z[:, None, :], mean[None], log_var[None])
         return torch.logsumexp(per_state + self.log_weights.log_softmax(0), dim=1)
 
 
 class SPIBNet(nn.Module):
-    """Encoder, linear state decoder and a latent prior with ``log_prob(z, log_ratio, encoder)``."""
+    """Encoder, linear state decoder and a latent prior with
+    ``log_prob(z, log_ratio, encoder, state)``."""
 
     def __init__(self, encoder: Encoder, decoder: nn.Linear, prior: nn.Module) -> None:
         super().__init__()
@@ -332,13 +342,16 @@ class SPIBNet(nn.Module):
         x: torch.Tensor,
         label: torch.Tensor,
         log_ratio: torch.Tensor,
+        state: torch.Tensor,
         generator: torch.Generator,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-pair cross-entropy of the future state and single-sample KL term, each (B,)."""
+        """Per-pair cross-entropy of the future state ``label`` and single-sample KL term against
+        the prior at the frame's temperature and own ``state``, each (B,)."""
         mean, log_var = self.encoder(x)
         noise = torch.randn(mean.shape, generator=generator, device=x.device, dtype=x.dtype)
         z = mean + (0.5 * log_var).exp() * noise
-        kl = gaussian_log_prob(z, mean, log_var) - self.prior.log_prob(z, log_ratio, self.encoder)
+        prior = self.prior.log_prob(z, log_ratio, self.encoder, state)
+        kl = gaussian_log_prob(z, mean, log_var) - prior
         return F.cross_entropy(self.decoder(z), label, reduction="none"), kl
 
     @torch.no_grad()
@@ -358,11 +371,12 @@ def encode_states(
 
 
 def spib_loss(in_dim: int, beta: float) -> LossFn:
-    """Weighted mean of cross-entropy + beta * KL over rows [x (D'), label, weight, log_ratio]."""
+    """Weighted mean of cross-entropy + beta * KL over rows
+    [x (D'), future label, weight, log_ratio, own label]."""
 
     def loss(module: nn.Module, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        x, label, weight, log_ratio = rows.split([in_dim, 1, 1, 1], dim=1)
-        ce, kl = module(x, label[:, 0].long(), log_ratio[:, 0], generator)
+        x, label, weight, log_ratio, state = rows.split([in_dim, 1, 1, 1, 1], dim=1)
+        ce, kl = module(x, label[:, 0].long(), log_ratio[:, 0], state[:, 0].long(), generator)
         weight = weight[:, 0]
         return (weight * (ce + beta * kl)).sum() / weight.sum().clamp_min(1e-12)
 
