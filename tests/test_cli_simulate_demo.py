@@ -11,6 +11,7 @@ import pytest
 
 from thermogen.data import load_dataset
 from thermogen.demo import format_table, run_demo
+from thermogen.demo_melting import run_melting_demo
 
 
 def thermogen(*args: str) -> subprocess.CompletedProcess:
@@ -84,8 +85,15 @@ def test_simulate_rejects_bad_options_in_one_line(tmp_path, args, fragment):
 
 def test_demo_reproduces_exact_populations_with_mbar(tmp_path):
     result = run_demo(
-        tmp_path / "demo", seed=1, n_chains=32, n_steps=20_000, train_steps=200, progress=False
+        tmp_path / "demo",
+        seed=1,
+        n_chains=32,
+        n_steps=20_000,
+        train_steps=200,
+        melting=False,
+        progress=False,
     )
+    assert result.melting is None
     assert result.figure.stat().st_size > 10_000
     assert result.table.read_text().count("\n") == 1 + 15
     inside = [r for r in result.rows if 1.0 < r.temperature < 4.0]
@@ -99,8 +107,19 @@ def test_demo_reproduces_exact_populations_with_mbar(tmp_path):
     assert (result.run_dir / "model.pt").exists() and (tmp_path / "demo" / "run.json").exists()
 
 
+def test_demo_melting_curve_from_two_temperatures_follows_the_exact_one(tmp_path):
+    melt = run_melting_demo(tmp_path, seed=2, n_chains=600, progress=False)
+    # 600 trajectories per temperature: the data's populations are within ~0.02 of exact
+    assert melt.max_error < 0.05
+    assert melt.fit.tm == pytest.approx(melt.exact_tm, rel=0.03)
+    assert melt.fit.tm_interval[0] < melt.fit.tm < melt.fit.tm_interval[1]
+    assert melt.figure.stat().st_size > 10_000 and (melt.run_dir / "model.pt").exists()
+
+
 @pytest.mark.slow
 def test_default_demo_diffusion_matches_exact_populations_inside_the_ladder(tmp_path):
     result = run_demo(tmp_path / "demo", progress=False)
     inside = [r for r in result.rows if 1.0 < r.temperature < 4.0]
     assert max(abs(r.diffusion - r.exact) for r in inside) < 0.02, format_table(result.rows)
+    assert result.melting.max_error < 0.05
+    assert result.melting.fit.tm == pytest.approx(result.melting.exact_tm, rel=0.02)

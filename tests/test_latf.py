@@ -100,7 +100,7 @@ def test_melting_curve_from_two_temperatures_matches_the_exact_one_over_tm_40_pe
     model, data, system
 ):
     temperatures = np.linspace(0.6, 1.4, 9)  # exact Tm = 1.0033
-    curve = model.population_curve(temperatures, n=20_000, n_bootstrap=100, seed=1)
+    curve = model.population_curve(temperatures, n_bootstrap=100, seed=1)
     is_folded = folded_states(model, data, system)
     folded = curve.population[:, is_folded].sum(1)
     exact = system.exact_melting_curve(temperatures)

@@ -10,12 +10,26 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+import numpy as np
 
 from . import __version__
-from .errors import ThermogenError, UsageError
+from .errors import InputError, ThermogenError, UsageError
 
 __all__ = ["build_parser", "main"]
+
+CONFIDENCE = 0.95
+"""Coverage of the intervals that ``thermogen melt`` reports and writes."""
+_DIFFUSION_ONLY_TRAIN = {
+    "resume": "training writes no checkpoints to resume from",
+    "device": "it takes no device option",
+}
+"""``train`` options that only the diffusion model has, and why the others refuse them."""
+_DIFFUSION_ONLY_SAMPLE = ("sampler", "steps", "device")
+"""``sample`` options that only the diffusion model has (a latf run samples its flow exactly)."""
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -83,13 +97,17 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from .config import dataclass_from_mapping, load_yaml_mapping
     from .data import load_dataset
-    from .models import MODEL_CONFIGS, DiffusionModel
+    from .models import MODEL_CLASSES, MODEL_CONFIGS, DiffusionModel
+    from .provenance import run_record, write_json
 
-    dataset = load_dataset(args.data, **_csv_options(args))
+    if args.model != "diffusion":
+        for option, reason in _DIFFUSION_ONLY_TRAIN.items():
+            if getattr(args, option) not in (None, False):
+                raise UsageError(
+                    f"--{option} is an option of --model diffusion only: {args.model} {reason}"
+                )
     config_cls = MODEL_CONFIGS[args.model]
     config = (
         config_cls()
@@ -97,25 +115,161 @@ def _cmd_train(args: argparse.Namespace) -> int:
         else dataclass_from_mapping(config_cls, load_yaml_mapping(args.config), args.config)
     )
     if args.seed is not None:
-        config = replace(config, train=replace(config.train, seed=args.seed))
-    if args.device is not None:
-        config = replace(config, train=replace(config.train, device=args.device))
-    model = DiffusionModel.fit(
-        dataset, config, run_dir=args.out, resume=args.resume, progress=not args.quiet
+        config = _with_seed(config, args.seed)
+    dataset = load_dataset(args.data, **_csv_options(args))
+    if args.model == "diffusion":
+        if args.device is not None:
+            config = replace(config, train=replace(config.train, device=args.device))
+        model = DiffusionModel.fit(
+            dataset, config, run_dir=args.out, resume=args.resume, progress=not args.quiet
+        )
+        last = model.history[-1] if model.history else {}
+        print(
+            f"trained {args.model} on {dataset.n_frames} frames at {len(dataset.temperatures)} temperatures: "
+            f"step {int(last.get('step', 0))}, train loss {last.get('train_loss', float('nan')):.4f}, "
+            f"validation loss {last.get('validation_loss', float('nan')):.4f}"
+        )
+        print(f"run folder: {args.out}")
+        return 0
+    model = MODEL_CLASSES[args.model].fit(dataset, config, progress=not args.quiet)
+    model.save(args.out)
+    write_json(
+        Path(args.out) / "config.json",
+        run_record(
+            "train",
+            {"model": args.model, **config.to_dict(), "data": dataset.source},
+            _seed_of(config),
+            {
+                "n_frames": dataset.n_frames,
+                "temperatures": dataset.temperatures,
+                "temperature_unit": dataset.temperature_unit,
+                "feature_names": list(dataset.feature_names),
+                "n_states": model.n_states,
+                "history": list(model.history),
+            },
+        ),
     )
-    last = model.history[-1] if model.history else {}
     print(
-        f"trained {args.model} on {dataset.n_frames} frames at {len(dataset.temperatures)} temperatures: "
-        f"step {int(last.get('step', 0))}, train loss {last.get('train_loss', float('nan')):.4f}, "
-        f"validation loss {last.get('validation_loss', float('nan')):.4f}"
+        f"trained {args.model} on {dataset.n_frames} frames at {len(dataset.temperatures)} "
+        f"temperatures: {model.n_states} metastable states found"
     )
     print(f"run folder: {args.out}")
     return 0
 
 
+def _with_seed(config: Any, seed: int) -> Any:
+    """``config`` with every training stage seeded by ``seed`` (LaTF: its SPIB and joint stages)."""
+    from .models import LaTFConfig
+
+    if isinstance(config, LaTFConfig):
+        return replace(
+            config, spib=_with_seed(config.spib, seed), joint=replace(config.joint, seed=seed)
+        )
+    return replace(config, train=replace(config.train, seed=seed))
+
+
+def _seed_of(config: Any) -> int:
+    """The seed of the first training stage of ``config``."""
+    return config.spib.train.seed if hasattr(config, "spib") else config.train.seed
+
+
+def _load_run(run_dir: str, kinds: tuple[str, ...], purpose: str) -> tuple[str, Any]:
+    """The kind and the model of a run folder, refusing other kinds with ``purpose`` as reason."""
+    from .models import load_model, model_kind
+
+    kind = model_kind(run_dir)
+    if kind not in kinds:
+        raise InputError(Path(run_dir) / "model.pt", "kind", f"is a {kind} model: {purpose}")
+    return kind, load_model(run_dir)
+
+
+def _write_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``arrays`` to an ``.npz`` file atomically (``.npz`` appended when missing)."""
+    from .fileio import atomic_write
+
+    target = Path(path)
+    if target.suffix != ".npz":
+        target = target.with_name(target.name + ".npz")
+    try:
+        with atomic_write(target) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+    except OSError as err:
+        raise InputError(target, None, f"cannot be written ({err.strerror or err})") from None
+    return target
+
+
+def _state_table(temperatures: np.ndarray, populations: np.ndarray, unit: str) -> str:
+    """Populations (K, S) at K temperatures as an aligned text table."""
+    header = f"{'T (' + unit + ')':>18}" + "".join(
+        f"{f'state {s}':>10}" for s in range(populations.shape[1])
+    )
+    rows = [
+        f"{t:>18.4g}" + "".join(f"{p:>10.4f}" for p in row)
+        for t, row in zip(temperatures, populations, strict=True)
+    ]
+    return "\n".join([header, *rows])
+
+
+def _cmd_transform(args: argparse.Namespace) -> int:
+    from .data import load_dataset
+    from .provenance import run_record, write_json
+
+    _, model = _load_run(
+        args.run_dir,
+        ("spib", "latf"),
+        "transform needs a run trained with --model spib or --model latf",
+    )
+    dataset = load_dataset(args.data, **_csv_options(args))
+    _check_features(dataset.source, dataset.feature_names, model.feature_names)
+    cv, state = model.transform(dataset.features)
+    path = _write_arrays(
+        args.out,
+        {
+            "cv": cv.astype(float),
+            "state": state.astype(np.int64),
+            "temperature": dataset.temperature,
+            "temperature_unit": np.array(dataset.temperature_unit),
+        },
+    )
+    populations = np.bincount(state, minlength=model.n_states) / state.size
+    write_json(
+        path.with_suffix(".run.json"),
+        run_record(
+            "transform",
+            {"run_dir": str(args.run_dir), "data": dataset.source, **_csv_options(args)},
+            None,
+            {
+                "n_frames": dataset.n_frames,
+                "latent_dim": cv.shape[1],
+                "n_states": model.n_states,
+                "state_populations": populations,
+            },
+        ),
+    )
+    shares = ", ".join(f"{s}: {p:.3f}" for s, p in enumerate(populations))
+    print(f"wrote cv {cv.shape} and state ({state.size},) to {path}")
+    print(f"fraction of frames in each state: {shares}")
+    return 0
+
+
+def _check_features(source: str, names: tuple[str, ...], expected: tuple[str, ...]) -> None:
+    """Refuse data whose feature columns are not the model's, in the model's order."""
+    if tuple(names) == tuple(expected):
+        return
+    shown = ", ".join(expected[:10]) + (", ..." if len(expected) > 10 else "")
+    if len(names) != len(expected):
+        problem = f"has {len(names)} columns but the model was trained on {len(expected)} ({shown})"
+    else:
+        i = next(i for i, (a, b) in enumerate(zip(names, expected, strict=True)) if a != b)
+        problem = (
+            f"column {i} is {names[i]!r} where the model has {expected[i]!r} "
+            f"(the model's features, in order: {shown})"
+        )
+    raise InputError(source, "features", problem)
+
+
 def _cmd_sample(args: argparse.Namespace) -> int:
     from .data import save_dataset
-    from .models import load_model
     from .provenance import run_record, write_json
     from .simulate import parse_temperatures
 
@@ -123,35 +277,171 @@ def _cmd_sample(args: argparse.Namespace) -> int:
         temperatures = parse_temperatures(args.temperatures)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    model = load_model(args.run_dir)
+    kind, model = _load_run(
+        args.run_dir,
+        ("diffusion", "latf"),
+        "SPIB alone has no temperature model; train with --model latf to sample at any temperature",
+    )
+    if kind == "latf":
+        return _sample_latf(args, model, temperatures)
+    settings = {
+        "run_dir": str(args.run_dir),
+        "temperatures": temperatures,
+        "n": args.n,
+        "sampler": args.sampler or "ode",
+        "steps": args.steps,
+        "device": args.device or "cpu",
+    }
     generated = model.sample(
         temperatures,
         args.n,
-        sampler=args.sampler,
+        sampler=settings["sampler"],
         steps=args.steps,
         seed=args.seed,
-        device=args.device,
+        device=settings["device"],
         progress=not args.quiet,
     )
     path = save_dataset(generated, args.out)
+    write_json(
+        path.with_suffix(".run.json"),
+        run_record("sample", settings, args.seed, {"n_frames": generated.n_frames}),
+    )
+    print(f"wrote {generated.n_frames} frames ({args.n} per temperature) to {path}")
+    return 0
+
+
+def _sample_latf(args: argparse.Namespace, model: Any, temperatures: np.ndarray) -> int:
+    """Latent samples, decoded state probabilities and most probable states of a latf run."""
+    from .provenance import run_record, write_json
+
+    given = [f"--{name}" for name in _DIFFUSION_ONLY_SAMPLE if getattr(args, name) is not None]
+    if given:
+        raise UsageError(
+            f"{', '.join(given)}: {'options' if len(given) > 1 else 'an option'} of diffusion "
+            "runs only (a latf run samples its flow exactly)"
+        )
+    cv, prob = model.sample(temperatures, args.n, seed=args.seed)  # (K, n, d), (K, n, S)
+    state = prob.argmax(axis=2)
+    path = _write_arrays(
+        args.out,
+        {
+            "cv": cv.reshape(-1, cv.shape[2]),
+            "state": state.reshape(-1).astype(np.int64),
+            "state_prob": prob.reshape(-1, prob.shape[2]),
+            "temperature": np.repeat(temperatures, args.n),
+            "temperature_unit": np.array(model.temperature_unit),
+        },
+    )
+    populations = np.stack([np.bincount(s, minlength=model.n_states) for s in state]) / args.n
     write_json(
         path.with_suffix(".run.json"),
         run_record(
             "sample",
             {
                 "run_dir": str(args.run_dir),
+                "model": "latf",
                 "temperatures": temperatures,
                 "n": args.n,
-                "sampler": args.sampler,
-                "steps": args.steps,
-                "device": args.device,
             },
             args.seed,
-            {"n_frames": generated.n_frames},
+            {"n_samples": state.size, "n_states": model.n_states, "populations": populations},
         ),
     )
-    print(f"wrote {generated.n_frames} frames ({args.n} per temperature) to {path}")
+    print(f"wrote {state.size} latent samples ({args.n} per temperature) to {path}")
+    print("fraction of samples whose most probable state is each state:")
+    print(_state_table(temperatures, populations, _unit_names(model.temperature_unit)[0]))
     return 0
+
+
+def _cmd_melt(args: argparse.Namespace) -> int:
+    from .analysis.populations import state_index
+    from .provenance import run_record, write_json
+    from .report.figures import plot_melting_curve, save_figure
+    from .simulate import geometric_ladder
+
+    if not (np.isfinite(args.tmin) and np.isfinite(args.tmax) and 0 < args.tmin < args.tmax):
+        raise UsageError(f"need 0 < --tmin < --tmax, got --tmin {args.tmin:g} --tmax {args.tmax:g}")
+    if args.num < 3:
+        raise UsageError(
+            f"--num must be at least 3 (a van 't Hoff fit needs 3 temperatures), got {args.num}"
+        )
+    if args.bootstrap < 2:
+        raise UsageError(f"--bootstrap must be at least 2, got {args.bootstrap}")
+    _, model = _load_run(
+        args.run_dir,
+        ("latf",),
+        "melt needs a run trained with --model latf (SPIB alone has no temperature model)",
+    )
+    if args.state is not None:
+        state_index(args.state, model.n_states)
+    curve = model.population_curve(
+        geometric_ladder(args.tmin, args.tmax, args.num),
+        n_bootstrap=args.bootstrap,
+        confidence=CONFIDENCE,
+        seed=args.seed,
+    )
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise InputError(
+            out, None, f"cannot be used as the output folder ({err.strerror or err})"
+        ) from None
+    table = curve.write_csv(out / "populations.csv")
+    units = _unit_names(curve.temperature_unit)
+    if args.state is None:
+        state = curve.default_folded_state()
+        chosen = f"the most populated at T = {curve.temperature[0]:.4g} {units[0]}"
+    else:
+        state, chosen = args.state, "chosen with --state"
+    try:
+        fit, failure = curve.van_t_hoff(state, seed=args.seed), None
+    except ValueError as err:
+        fit, failure = None, str(err)
+    figure = save_figure(plot_melting_curve(curve, state, fit), out / "melting.png")
+    results: dict[str, Any] = {
+        "state": state,
+        "state_choice": chosen,
+        "n_states": curve.n_states,
+        "temperature_unit": units[0],
+        "dh_unit": units[1],
+        "confidence": CONFIDENCE,
+        "files": [table.name, figure.name],
+        "fit_error": failure,
+    }
+    if fit is not None:
+        results.update(
+            tm=fit.tm,
+            tm_interval=fit.tm_interval,
+            tm_std_error=fit.tm_std_error,
+            dh=fit.dh,
+            dh_interval=fit.dh_interval,
+            dh_std_error=fit.dh_std_error,
+        )
+    settings = {
+        "run_dir": str(args.run_dir),
+        "temperatures": curve.temperature,
+        "bootstrap": args.bootstrap,
+        "state": args.state,
+    }
+    write_json(out / "melt.run.json", run_record("melt", settings, args.seed, results))
+    if fit is None:
+        raise UsageError(
+            f"no melting transition of state {state} between T = {args.tmin:g} and {args.tmax:g} "
+            f"{units[0]}: {failure} (populations written to {table})"
+        )
+    print(f"melting curve of state {state} ({chosen}), {CONFIDENCE:.0%} intervals:")
+    print(f"  Tm = {fit.tm:.4g} {units[0]}  [{fit.tm_interval[0]:.4g}, {fit.tm_interval[1]:.4g}]")
+    print(f"  dH = {fit.dh:.4g} {units[1]}  [{fit.dh_interval[0]:.4g}, {fit.dh_interval[1]:.4g}]")
+    print(f"wrote {table.name}, {figure.name} and melt.run.json to {out}")
+    return 0
+
+
+def _unit_names(temperature_unit: str) -> tuple[str, str]:
+    """Names of the temperature and enthalpy units for a curve in ``temperature_unit``."""
+    if temperature_unit == "K":
+        return "K", "kJ/mol"
+    return "reduced units", "reduced energy units"
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -166,6 +456,16 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"figure:     {result.figure}")
     print(f"table:      {result.table}")
     print(f"model run:  {result.run_dir}")
+    melt = result.melting
+    if melt is not None:
+        low, high = melt.fit.tm_interval
+        print(
+            f"LaTF melting curve of a two-state system from 2 temperatures: Tm {melt.fit.tm:.4f} "
+            f"[{low:.4f}, {high:.4f}] (exact {melt.exact_tm:.4f}), largest population error "
+            f"{melt.max_error:.3f} over T = 0.6-1.4 (reduced units)"
+        )
+        print(f"figure:     {melt.figure}")
+        print(f"model run:  {melt.run_dir}")
     return 0
 
 
@@ -243,56 +543,118 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser(
         "train",
-        help="train a generative model on a multi-temperature dataset",
-        description="Train a temperature-transferable generative model. RUN_DIR receives the resolved "
-        "config (config.json), the data's standardization, checkpoints, the training log "
-        "(train_log.csv) and the model (model.pt).",
+        help="train a generative model (diffusion, spib or latf) on a multi-temperature dataset",
+        description="Train a model. diffusion: a temperature-transferable generator of "
+        "configurations; RUN_DIR receives the resolved config (config.json), the data's "
+        "standardization, checkpoints, the training log (train_log.csv) and the model (model.pt). "
+        "spib: learned collective variables and metastable states from trajectories "
+        "(needs 'replica' and 'time'); latf: SPIB with a temperature-steerable flow prior "
+        "(trajectories at two or more temperatures). For spib and latf RUN_DIR receives "
+        "model.pt and config.json (resolved settings, seed, versions, states found, history).",
     )
     train.add_argument(
         "data", help="dataset (.npz or .csv) with frames at two or more temperatures"
     )
     train.add_argument(
-        "--model", choices=["diffusion"], default="diffusion", help="model (default diffusion)"
+        "--model",
+        choices=["diffusion", "spib", "latf"],
+        default="diffusion",
+        help="model (default diffusion)",
     )
     train.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder")
     train.add_argument(
         "--config", help="YAML file with model settings (keys as in the model's config)"
     )
-    train.add_argument("--seed", type=int, help="random seed (overrides the config)")
-    train.add_argument("--device", help="auto, cpu or cuda (overrides the config; default auto)")
     train.add_argument(
-        "--resume", action="store_true", help="continue from RUN_DIR's last checkpoint"
+        "--seed",
+        type=int,
+        help="random seed (overrides the config; for latf both its spib and joint stages)",
+    )
+    train.add_argument(
+        "--device", help="diffusion only: auto, cpu or cuda (overrides the config; default auto)"
+    )
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="diffusion only: continue from RUN_DIR's last checkpoint",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_csv_options(train)
     train.set_defaults(func=_cmd_train)
 
+    transform = sub.add_parser(
+        "transform",
+        help="collective variables and metastable states of frames, from a spib or latf run",
+        description="Encode every frame of DATA with a trained spib or latf model and write an "
+        "npz with cv (N, d): the latent means (learned collective variables), state (N,): the "
+        "most likely metastable state (numbered as in 'thermogen melt'), and each frame's "
+        "temperature. DATA must have the model's features, with the same names, in order.",
+    )
+    transform.add_argument(
+        "run_dir", help="run folder written by 'thermogen train --model spib|latf'"
+    )
+    transform.add_argument("data", help="dataset (.npz or .csv)")
+    transform.add_argument("--out", required=True, help="output file (.npz)")
+    _add_csv_options(transform)
+    transform.set_defaults(func=_cmd_transform)
+
     sample = sub.add_parser(
         "sample",
-        help="generate frames at any temperatures from a trained run",
-        description="Generate frames at the given temperatures (units of the training data) and write "
-        "them as a dataset: features (angles in radians, wrapped), temperature, "
-        "feature_names, periodic.",
+        help="generate frames (diffusion) or latent samples (latf) at any temperatures",
+        description="Generate samples at the given temperatures (units of the training data). "
+        "diffusion run: a dataset of frames: features (angles in radians, wrapped), temperature, "
+        "feature_names, periodic. latf run: an npz with cv (K*n, d) latent samples, state_prob "
+        "(K*n, S) their decoded state probabilities, state (K*n,) the most probable state, and "
+        "temperature (K*n,). A spib run cannot sample (it has no temperature model).",
     )
     sample.add_argument("run_dir", help="run folder written by 'thermogen train'")
     sample.add_argument("--temperatures", required=True, help="'T1,T2,...' or 'TMIN:TMAX:N'")
-    sample.add_argument("--n", type=int, required=True, help="frames per temperature")
-    sample.add_argument("--out", required=True, help="output dataset (.npz)")
+    sample.add_argument("--n", type=int, required=True, help="samples per temperature")
+    sample.add_argument("--out", required=True, help="output file (.npz)")
     sample.add_argument(
         "--sampler",
         choices=["ode", "heun", "ddim", "ddpm"],
-        default="ode",
-        help="ode (DPM-Solver++(3M), default), heun, ddim or ddpm (ancestral)",
+        help="diffusion only: ode (DPM-Solver++(3M), default), heun, ddim or ddpm (ancestral)",
     )
     sample.add_argument(
         "--steps",
         type=int,
-        help="network calls per sample (default 20 ode, 25 heun, 50 ddim, 500 ddpm)",
+        help="diffusion only: network calls per sample "
+        "(default 20 ode, 25 heun, 50 ddim, 500 ddpm)",
     )
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    sample.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    sample.add_argument("--device", help="diffusion only: cpu (default), cuda or auto")
     sample.add_argument("--quiet", action="store_true", help="no progress bar")
     sample.set_defaults(func=_cmd_sample)
+
+    melt = sub.add_parser(
+        "melt",
+        help="state populations over a temperature range and the melting curve, from a latf run",
+        description="Compute the populations of every state at NUM temperatures spaced "
+        "geometrically from TMIN to TMAX (units of the training data), with 95% intervals, and "
+        "fit the van 't Hoff melting curve of one state. DIR receives populations.csv (columns "
+        "temperature, state_0, state_0_lo, state_0_hi, state_1, ...), melting.png and "
+        "melt.run.json; Tm and dH (kJ/mol for data in Kelvin, reduced energy otherwise) are "
+        "printed with their intervals.",
+    )
+    melt.add_argument("run_dir", help="run folder written by 'thermogen train --model latf'")
+    melt.add_argument("--tmin", type=float, required=True, help="lowest temperature")
+    melt.add_argument("--tmax", type=float, required=True, help="highest temperature")
+    melt.add_argument("--num", type=int, default=25, help="number of temperatures (default 25)")
+    melt.add_argument(
+        "--state",
+        type=int,
+        help="state whose melting curve is fitted (default: the most populated at TMIN)",
+    )
+    melt.add_argument(
+        "--bootstrap",
+        type=int,
+        default=200,
+        help="bootstrap resamplings of the training trajectories for the intervals (default 200)",
+    )
+    melt.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    melt.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    melt.set_defaults(func=_cmd_melt)
 
     demo = sub.add_parser(
         "demo",

@@ -1,8 +1,10 @@
 """Reading settings from YAML into frozen dataclasses, with one-line errors naming key and file.
 
 A YAML file holds a mapping whose keys are the dataclass's fields; nested dataclasses are nested
-mappings (e.g. ``train: {steps: 4000}``). Unknown keys, wrong types and unreadable files raise
-:class:`~thermogen.errors.InputError` with the dotted key (``train.steps``) and the file.
+mappings at any depth (e.g. ``spib: {train: {steps: 4000}}``) and tuple fields are YAML lists
+(``hidden: [64, 64]``). Unknown keys, wrong types, values the dataclass refuses and unreadable
+files raise :class:`~thermogen.errors.InputError` with the dotted key (``spib.train.steps``,
+``spib.hidden[1]``) and the file.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from .errors import InputError
+from .errors import InputError, UsageError
 
 __all__ = ["dataclass_from_mapping", "load_yaml_mapping"]
 
@@ -44,7 +46,11 @@ def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
 
 
 def dataclass_from_mapping(
-    cls: type[T], data: dict[str, Any], source: str | Path, prefix: str = ""
+    cls: type[T],
+    data: dict[str, Any],
+    source: str | Path,
+    prefix: str = "",
+    base: T | None = None,
 ) -> T:
     """Build the frozen dataclass ``cls`` from ``data``, checking keys and value types.
 
@@ -53,11 +59,15 @@ def dataclass_from_mapping(
     cls
         The settings dataclass (fields with defaults are optional).
     data
-        Values by field name; nested dataclasses take nested mappings.
+        Values by field name; nested dataclasses take nested mappings, tuples take lists.
     source
         File named in error messages.
     prefix
         Dotted path of ``data`` inside the file (for nested errors).
+    base
+        Settings that ``data`` overrides (default: the class defaults). A nested mapping
+        overrides the enclosing class's default for that field, so ``spib: {train: {steps:
+        300}}`` keeps every other setting of ``SPIBConfig().train``.
     """
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
@@ -72,18 +82,34 @@ def dataclass_from_mapping(
                 else f"; known keys: {', '.join(fields)}"
             )
             raise InputError(source, dotted, f"unknown setting{hint}")
-        values[key] = _convert(hints[key], value, source, dotted)
+        values[key] = _convert(hints[key], value, source, dotted, _field_default(fields[key], base))
     try:
-        return cls(**values)
-    except (TypeError, ValueError) as err:
+        return cls(**values) if base is None else dataclasses.replace(base, **values)
+    except (TypeError, ValueError, UsageError) as err:
         raise InputError(source, prefix.rstrip(".") or None, str(err)) from None
 
 
-def _convert(hint: Any, value: Any, source: str | Path, dotted: str) -> Any:
-    if dataclasses.is_dataclass(hint):
-        if not isinstance(value, dict):
-            raise InputError(source, dotted, f"must be a mapping of settings, got {value!r}")
-        return dataclass_from_mapping(hint, value, source, f"{dotted}.")
+_NO_MATCH = object()
+"""Returned by :func:`_match` when a value does not fit a type."""
+
+
+def _field_default(field: dataclasses.Field, base: Any) -> Any:
+    """The value a mapping for ``field`` overrides: ``base``'s, else the field's default."""
+    if base is not None:
+        return getattr(base, field.name)
+    if field.default is not dataclasses.MISSING:
+        return field.default
+    if field.default_factory is not dataclasses.MISSING:
+        return field.default_factory()
+    return None
+
+
+def _convert(hint: Any, value: Any, source: str | Path, dotted: str, default: Any = None) -> Any:
+    """``value`` converted to the type ``hint`` (a union tries each option in turn).
+
+    ``default`` is the field's current value: a nested mapping overrides it when it is a
+    dataclass of the type being built.
+    """
     options = (
         typing.get_args(hint)
         if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union
@@ -94,15 +120,58 @@ def _convert(hint: Any, value: Any, source: str | Path, dotted: str) -> Any:
             return None
         raise InputError(source, dotted, "must not be empty")
     for option in options:
-        if option is bool and isinstance(value, bool):
-            return value
-        if option is int and isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if option is float and isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if option is str and isinstance(value, str):
-            return value
-    expected = " or ".join(
-        "null" if o is type(None) else getattr(o, "__name__", str(o)) for o in options
-    )
+        converted = _match(option, value, source, dotted, default)
+        if converted is not _NO_MATCH:
+            return converted
+    expected = " or ".join(_type_name(o) for o in options)
     raise InputError(source, dotted, f"must be {expected}, got {value!r}")
+
+
+def _match(option: Any, value: Any, source: str | Path, dotted: str, default: Any = None) -> Any:
+    """``value`` as type ``option``, or ``_NO_MATCH``; errors inside a fitting container raise.
+
+    Nested dataclasses take mappings (at any depth); ``tuple[X, ...]`` and fixed-length
+    ``tuple[X, Y]`` take YAML lists, each element converted and named ``key[i]`` in errors.
+    """
+    if dataclasses.is_dataclass(option):
+        if not isinstance(value, dict):
+            return _NO_MATCH
+        base = default if isinstance(default, option) else None
+        return dataclass_from_mapping(option, value, source, f"{dotted}.", base)
+    if typing.get_origin(option) is tuple:
+        args = typing.get_args(option)
+        if not isinstance(value, list | tuple):
+            return _NO_MATCH
+        if len(args) == 2 and args[1] is Ellipsis:
+            args = (args[0],) * len(value)
+        elif len(value) != len(args):
+            raise InputError(
+                source, dotted, f"must be a list of {len(args)} values, got {len(value)}"
+            )
+        return tuple(
+            _convert(arg, item, source, f"{dotted}[{i}]")
+            for i, (arg, item) in enumerate(zip(args, value, strict=True))
+        )
+    if option is bool and isinstance(value, bool):
+        return value
+    if option is int and isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if option is float and isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if option is str and isinstance(value, str):
+        return value
+    return _NO_MATCH
+
+
+def _type_name(option: Any) -> str:
+    """How an expected type reads in an error message."""
+    if option is type(None):
+        return "null"
+    if dataclasses.is_dataclass(option):
+        return "a mapping of settings"
+    if typing.get_origin(option) is tuple:
+        args = typing.get_args(option)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return f"a list of {_type_name(args[0])}"
+        return f"a list of {len(args)} values ({', '.join(_type_name(a) for a in args)})"
+    return getattr(option, "__name__", str(option))

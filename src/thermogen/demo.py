@@ -1,11 +1,12 @@
 """The built-in demonstration: REMD on Mueller-Brown, then MBAR and the diffusion model at
-temperatures that were not simulated, both against the exact answer.
+temperatures that were not simulated, both against the exact answer; and a LaTF melting curve
+from two temperatures (:mod:`thermogen.demo_melting`).
 
 The demo simulates replica exchange on the Mueller-Brown potential (reduced units, k_B = 1) at
 four temperatures, estimates the basin populations at five other temperatures with MBAR and with
 a diffusion model trained on the REMD frames, and compares both with the exact populations from
 the grid reference. It writes the data, the model's run folder, a table (CSV), a figure (PNG) and
-a run record (JSON) to one folder.
+a run record (JSON) to one folder, and the melting curve's model and figure beside them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from .analysis import bootstrap_populations, histogram, js_divergence
 from .analysis.mbar import MBARReweighter, ReweightedEstimate
+from .demo_melting import MeltingDemo, run_melting_demo
 from .fileio import atomic_write
 from .models import DiffusionConfig, DiffusionModel
 from .provenance import run_record, write_json
@@ -64,6 +66,7 @@ class DemoResult:
     table: Path
     data: Path
     run_dir: Path
+    melting: MeltingDemo | None
 
 
 def run_demo(
@@ -72,9 +75,11 @@ def run_demo(
     n_chains: int = 128,
     n_steps: int = 40_000,
     train_steps: int = 2_500,
+    melting: bool = True,
     progress: bool = True,
 ) -> DemoResult:
-    """Run the demo; writes ``data.npz``, ``diffusion/``, ``populations.csv``, ``populations.png``, ``run.json``.
+    """Run the demo; writes ``data.npz``, ``diffusion/``, ``populations.csv``, ``populations.png``,
+    ``run.json`` and, with ``melting``, ``latf/`` and ``melting.png``.
 
     Parameters
     ----------
@@ -87,6 +92,8 @@ def run_demo(
     train_steps
         Optimiser steps of the diffusion model (the default model uses 6,000; the demo trades a
         little accuracy for time).
+    melting
+        Also train LaTF on a two-state system at two temperatures and draw its melting curve.
     progress
         Show progress bars.
     """
@@ -155,6 +162,7 @@ def run_demo(
         generated.features[generated.temperature == FES_TEMPERATURE],
         out / "populations.png",
     )
+    melt = run_melting_demo(out, seed=seed, progress=progress) if melting else None
     write_json(
         out / "run.json",
         run_record(
@@ -171,10 +179,21 @@ def run_demo(
                 "rows": [asdict(r) | {"z_score": r.z_score} for r in rows],
                 "swap_acceptance": simulation.acceptance,
                 "mbar_frames": mbar.n_frames,
+                "melting": None if melt is None else _melting_summary(melt),
             },
         ),
     )
-    return DemoResult(rows, out, figure_path, table_path, data_path, out / "diffusion")
+    return DemoResult(rows, out, figure_path, table_path, data_path, out / "diffusion", melt)
+
+
+def _melting_summary(melt: MeltingDemo) -> dict[str, float]:
+    return {
+        "latf_tm": melt.fit.tm,
+        "latf_tm_interval": melt.fit.tm_interval,
+        "latf_dh": melt.fit.dh,
+        "exact_tm": melt.exact_tm,
+        "max_abs_population_error": melt.max_error,
+    }
 
 
 def format_table(rows: tuple[DemoRow, ...]) -> str:

@@ -66,6 +66,7 @@ __all__ = [
     "distributed_context",
     "learning_rate_at",
     "resolve_device",
+    "seeded",
     "train",
 ]
 
@@ -815,3 +816,11 @@ def _one_line(error: BaseException, limit: int = 240) -> str:
     if len(message) > limit:
         message = message[:limit] + " …"
     return f"{type(error).__name__}: {message}" if message else type(error).__name__
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[None]:
+    """Seed torch's global RNG inside the block and restore it after: reproducible initial weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield

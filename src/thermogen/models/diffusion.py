@@ -33,9 +33,16 @@ from ..data.dataset import MultiTempDataset
 from ..data.splits import train_validation_split
 from ..errors import InputError
 from ..provenance import run_record, write_json
-from ..train import TrainConfig, resolve_device, train
+from ..train import TrainConfig, resolve_device, seeded, train
 from .networks import ConditionedResidualMLP, sinusoidal_embedding
-from .persistence import data_meta, load_weights, read_data_meta, read_model_file, write_model_file
+from .persistence import (
+    data_meta,
+    load_weights,
+    read_config,
+    read_data_meta,
+    read_model_file,
+    write_model_file,
+)
 from .representation import FeatureScaler, TemperatureScale
 from .requests import check_sample_request
 from .samplers import (
@@ -101,13 +108,8 @@ class DiffusionConfig:
             )
 
     def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready settings."""
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DiffusionConfig:
-        data = dict(data)
-        data["train"] = TrainConfig(**data.get("train", {}))
-        return cls(**data)
 
 
 class DenoiserNet(nn.Module):
@@ -217,7 +219,8 @@ class DiffusionModel:
         train_set, validation_set = train_validation_split(dataset, config.validation_fraction)
         scaler = FeatureScaler.fit(train_set.features, dataset.periodic)
         tscale = TemperatureScale.fit(dataset.temperature)
-        net = DenoiserNet(scaler.model_dim, tscale.spread, config)
+        with seeded(config.train.seed):
+            net = DenoiserNet(scaler.model_dim, tscale.spread, config)
         rows = [
             torch.as_tensor(
                 np.column_stack([scaler.encode(d.features), tscale.log_ratio(d.temperature)]),
@@ -436,7 +439,7 @@ class DiffusionModel:
     def load(cls, run_dir: str | Path) -> DiffusionModel:
         """The model saved in ``run_dir`` (raises :class:`InputError` for a missing or bad run)."""
         payload = read_model_file(run_dir, "diffusion")
-        config = DiffusionConfig.from_dict(json.loads(payload["config"]))
+        config = read_config(DiffusionConfig, payload, run_dir)
         scaler, tscale, names, unit = read_data_meta(payload)
         net = load_weights(DenoiserNet(scaler.model_dim, tscale.spread, config), payload, run_dir)
         return cls(config, scaler, tscale, net, names, unit)

@@ -11,12 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
 
 from .. import __version__
+from ..config import dataclass_from_mapping
 from ..errors import InputError
 from ..fileio import atomic_write
 from .representation import FeatureScaler, TemperatureScale
@@ -25,10 +26,14 @@ __all__ = [
     "FORMAT_VERSION",
     "data_meta",
     "load_weights",
+    "model_kind",
+    "read_config",
     "read_data_meta",
     "read_model_file",
     "write_model_file",
 ]
+
+C = TypeVar("C")
 
 FORMAT_VERSION = 1
 """Version of the model-file layout; a file of another version is refused."""
@@ -52,6 +57,34 @@ def write_model_file(run_dir: str | Path, kind: str, meta: dict[str, Any], net: 
 
 def read_model_file(run_dir: str | Path, kind: str) -> dict[str, Any]:
     """The payload of ``run_dir/model.pt`` (``weights_only``), checked to be a ``kind`` model."""
+    payload = _read_payload(run_dir)
+    path = Path(run_dir) / "model.pt"
+    if payload.get("kind") != kind:
+        raise InputError(path, "kind", f"is not a {kind} model")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise InputError(
+            path,
+            "format_version",
+            f"is {payload.get('format_version')!r}; thermogen {__version__} reads "
+            f"{FORMAT_VERSION}: retrain or use the matching version",
+        )
+    return payload
+
+
+def model_kind(run_dir: str | Path) -> str:
+    """The ``kind`` of the model in ``run_dir/model.pt`` (``"diffusion"``, ``"spib"``, ...).
+
+    Raises the same one-line :class:`InputError` as :func:`read_model_file` for a missing
+    folder or file or a damaged file, and one naming field ``kind`` when it has none.
+    """
+    kind = _read_payload(run_dir).get("kind")
+    if not isinstance(kind, str):
+        raise InputError(Path(run_dir) / "model.pt", "kind", "is missing: not a thermogen model")
+    return kind
+
+
+def _read_payload(run_dir: str | Path) -> dict[str, Any]:
+    """The payload of ``run_dir/model.pt`` as a dict, with one-line errors for unreadable files."""
     if not Path(run_dir).is_dir():
         raise InputError(run_dir, None, "is not a run folder (it does not exist)")
     path = Path(run_dir) / "model.pt"
@@ -63,16 +96,16 @@ def read_model_file(run_dir: str | Path, kind: str) -> dict[str, Any]:
         raise InputError(
             path, None, f"cannot be read as a thermogen model ({type(err).__name__})"
         ) from None
-    if not isinstance(payload, dict) or payload.get("kind") != kind:
-        raise InputError(path, "kind", f"is not a {kind} model")
-    if payload.get("format_version") != FORMAT_VERSION:
-        raise InputError(
-            path,
-            "format_version",
-            f"is {payload.get('format_version')!r}; thermogen {__version__} reads "
-            f"{FORMAT_VERSION}: retrain or use the matching version",
-        )
+    if not isinstance(payload, dict):
+        raise InputError(path, None, "is not a thermogen model (no model entries)")
     return payload
+
+
+def read_config(cls: type[C], payload: dict[str, Any], run_dir: str | Path) -> C:
+    """The settings dataclass ``cls`` stored as JSON under ``payload["config"]``."""
+    return dataclass_from_mapping(
+        cls, json.loads(payload["config"]), Path(run_dir) / "model.pt", "config."
+    )
 
 
 def load_weights(net: nn.Module, payload: dict[str, Any], run_dir: str | Path) -> nn.Module:

@@ -36,8 +36,6 @@ import copy
 import itertools
 import json
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -51,8 +49,8 @@ from torch import nn
 from ..data.dataset import MultiTempDataset
 from ..data.splits import lagged_pairs, train_validation_split
 from ..errors import InputError, UsageError
-from ..train import LossFn, TrainConfig, train
-from .persistence import load_weights, read_model_file, write_model_file
+from ..train import LossFn, TrainConfig, seeded, train
+from .persistence import load_weights, read_config, read_model_file, write_model_file
 from .representation import FeatureScaler
 
 __all__ = ["SPIBConfig", "SPIBModel"]
@@ -122,11 +120,6 @@ class SPIBConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready settings."""
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> SPIBConfig:
-        """The config written by :meth:`to_dict`."""
-        return cls(**{**data, "train": TrainConfig(**data["train"])})
 
 
 def check_fields(config: Any, rules: dict[str, tuple[str, Any]]) -> None:
@@ -268,14 +261,6 @@ def initial_labels(x: np.ndarray, n_states: int, seed: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- network
-@contextmanager
-def seeded(seed: int) -> Iterator[None]:
-    """Seed torch's global RNG inside the block and restore it after: reproducible initial weights."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        yield
-
-
 def mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int) -> nn.Sequential:
     """in_dim -> hidden... (ReLU) -> out_dim."""
     widths = (in_dim, *hidden)
@@ -541,7 +526,7 @@ class SPIBModel:
     def load(cls, run_dir: str | Path) -> SPIBModel:
         """The model saved by :meth:`save` in ``run_dir``."""
         payload = read_model_file(run_dir, "spib")
-        config = SPIBConfig.from_dict(json.loads(payload["config"]))
+        config = read_config(SPIBConfig, payload, run_dir)
         scaler = FeatureScaler.from_dict(json.loads(payload["scaler"]))
         n_states, in_dim = int(payload["n_states"]), scaler.model_dim
         prior = VampPrior(torch.zeros(n_states, in_dim), torch.zeros(n_states))

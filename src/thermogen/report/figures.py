@@ -17,9 +17,18 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..analysis.melting import VantHoffFit
+from ..analysis.populations import PopulationCurve
 from ..fileio import atomic_write
 
-__all__ = ["METHOD_STYLE", "plot_free_energy", "plot_populations_vs_temperature", "save_figure"]
+__all__ = [
+    "METHOD_STYLE",
+    "plot_free_energy",
+    "plot_melting_curve",
+    "plot_populations_vs_temperature",
+    "save_figure",
+    "temperature_axis_label",
+]
 
 METHOD_STYLE: dict[str, dict[str, object]] = {
     "exact": {"color": "black", "linestyle": "-", "marker": None, "label": "exact"},
@@ -140,6 +149,98 @@ def plot_free_energy(
     ax.set_xlabel(axis_labels[0])
     ax.set_ylabel(axis_labels[1])
     ax.figure.colorbar(image, ax=ax, label=energy_label, shrink=0.85)
+
+
+def temperature_axis_label(temperature_unit: str) -> str:
+    """x-axis label of a temperature: ``"T (K)"`` or ``"T (reduced units)"``."""
+    return "T (K)" if temperature_unit == "K" else "T (reduced units)"
+
+
+def plot_melting_curve(
+    curve: PopulationCurve,
+    state: int,
+    fit: VantHoffFit | None = None,
+    exact: tuple[np.ndarray, np.ndarray] | None = None,
+    *,
+    method: str = "latf",
+    ax: Axes | None = None,
+) -> Figure:
+    """The melting curve of one state: its population versus temperature with the interval band.
+
+    Parameters
+    ----------
+    curve
+        Populations (K, S) and intervals at K temperatures.
+    state
+        Which state to draw (0..S-1).
+    fit
+        Van 't Hoff fit of that state (e.g. ``curve.van_t_hoff(state)``): drawn as a dashed
+        line, with Tm marked at population 0.5 and its interval as a horizontal error bar.
+    exact
+        Reference curve ``(temperatures (M,), populations (M,))`` of the same state, drawn in
+        the ``"exact"`` style of :data:`METHOD_STYLE`.
+    method
+        Key of :data:`METHOD_STYLE` giving the colour and marker of the curve.
+    ax
+        Axes to draw on; a new figure is made when ``None``.
+
+    Returns
+    -------
+    Figure
+        The figure holding ``ax`` (save it with :func:`save_figure`).
+    """
+    state = curve.check_state(state)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.0, 3.6))
+    style = METHOD_STYLE[method]
+    t = curve.temperature
+    ax.fill_between(
+        t,
+        curve.low[:, state],
+        curve.high[:, state],
+        color=style["color"],
+        alpha=0.2,
+        lw=0,
+        label=f"{curve.confidence:.0%} interval",
+    )
+    ax.plot(
+        t,
+        curve.population[:, state],
+        color=style["color"],
+        marker=style["marker"],
+        ms=3,
+        lw=1.2,
+        label=str(style["label"]),
+    )
+    if exact is not None:
+        exact_style = METHOD_STYLE["exact"]
+        ax.plot(
+            *exact,
+            color=exact_style["color"],
+            ls=exact_style["linestyle"],
+            lw=1.2,
+            label=str(exact_style["label"]),
+        )
+    if fit is not None:
+        dense = np.geomspace(t[0], t[-1], 200)
+        low, high = fit.tm_interval
+        ax.plot(dense, fit.predict(dense), color="0.3", ls="--", lw=1.0, label="van 't Hoff fit")
+        ax.errorbar(
+            [fit.tm],
+            [0.5],
+            xerr=[[max(fit.tm - low, 0.0)], [max(high - fit.tm, 0.0)]],
+            color="0.1",
+            marker="o",
+            ms=4,
+            capsize=3,
+            ls="none",
+            label=f"Tm = {fit.tm:.4g} [{low:.4g}, {high:.4g}]",
+        )
+    ax.set_xlabel(temperature_axis_label(curve.temperature_unit))
+    ax.set_ylabel(f"population of state {state}")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(frameon=False, fontsize=8)
+    return ax.figure
 
 
 def save_figure(fig: Figure, path: str | Path, dpi: int = 150) -> Path:
