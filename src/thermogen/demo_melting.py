@@ -62,7 +62,7 @@ class MeltingDemo:
 
 
 def run_melting_demo(
-    out_dir: Path, seed: int = 0, n_chains: int = 1500, progress: bool = True
+    out_dir: Path, seed: int = 0, n_chains: int = 4000, progress: bool = True
 ) -> MeltingDemo:
     """Simulate, train LaTF, and draw ``out_dir/melting.png``; the model goes to ``out_dir/latf``.
 
