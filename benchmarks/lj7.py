@@ -6,9 +6,9 @@ sorted coordination numbers. At these temperatures the cluster isomerises betwee
 isomers (the hexagon and three ~1 epsilon higher ones) within a trajectory: quenched-state
 implied timescales are ~3.5-16 time units at T = 0.2 (trials), a trajectory is 200. LaTF is
 trained with the default settings of :class:`~thermogen.models.latf.LaTFConfig` (its default
-temperature coupling) except the SPIB lag, 4 frames = 1 time unit: at 2.5 time units, or with
-training data at T = 0.3 where the three higher isomers interconvert within ~1-3 time units,
-SPIB merged them into one state in trials.
+temperature coupling) except the SPIB lag, 4 frames = 1 time unit. In trials with T = 0.3 in the
+training pair (lag 1 or 2.5 time units) SPIB merged the three higher isomers into one state: at
+0.3 they interconvert within ~1-3 time units.
 
 The reference is the project's own long REMD at T = 0.175, 0.2, 0.225, 0.25, 0.3, made once by
 ``benchmarks/make_lj7_reference.py`` and stored in ``benchmarks/reference/lj7_reference.npz``.
@@ -23,7 +23,10 @@ checked at the two training temperatures. Generated latents have no coordinates,
   states (per REMD chain at fixed T) and two disjoint random subsets of the same size n give the
   noise floor (``thermogen.analysis.noise_floor``, 5 repeats); the model's JS is the mean over 5
   sets of n generated latents, each against a random reference subset of size n. At the
-  training temperatures the training frames themselves (thinned the same way) are scored too;
+  training temperatures the training frames themselves (thinned the same way) are scored too.
+  The flow prior is trained on encoder draws z ~ q(z | x), not on the means ``transform``
+  returns, so generated latents are blurred by the encoder's noise; the same JS against one
+  encoder draw per reference frame (column ``q(z|x)``) separates that from a model error;
 * learned-state populations: ``model.populations(T)`` and the decoded states of generated
   latents (argmax p(state | z)) against the fraction of reference frames in each state
   (``model.transform``), with the reference's block-bootstrap standard error; also MBAR from the
@@ -54,13 +57,13 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
+from latf_common import kind_of, latf_config, source_digest  # sibling module
 from make_lj7_reference import (  # the sibling script: benchmarks/ is on sys.path
     REFERENCE,
     LJ7WithWallDistance,
     load_reference,
 )
 
-import thermogen.models.latf as latf_module
 from thermogen.analysis import (
     bootstrap_populations,
     histogram,
@@ -72,7 +75,7 @@ from thermogen.analysis import (
 from thermogen.analysis.mbar import MBARReweighter
 from thermogen.data import MultiTempDataset
 from thermogen.errors import UsageError
-from thermogen.models.latf import LaTFConfig, LaTFModel
+from thermogen.models.latf import LaTFModel
 from thermogen.provenance import run_record, write_json
 from thermogen.simulate import REMDConfig, run_remd
 from thermogen.systems import LJ7
@@ -118,18 +121,6 @@ def simulate(args: argparse.Namespace) -> tuple[MultiTempDataset, np.ndarray, fl
     return data, ds.features[:, 7], wall_s
 
 
-def latf_config(args: argparse.Namespace) -> LaTFConfig:
-    """The default LaTF settings with the benchmark's lag, seed and optional step counts."""
-    config = LaTFConfig()
-    spib_train = replace(config.spib.train, seed=args.seed)
-    joint = replace(config.joint, seed=args.seed)
-    if args.spib_steps:
-        spib_train = replace(spib_train, steps=args.spib_steps)
-    if args.joint_steps:
-        joint = replace(joint, steps=args.joint_steps)
-    return replace(config, spib=replace(config.spib, lag=LAG, train=spib_train), joint=joint)
-
-
 def with_overflow(samples: np.ndarray, ranges: list[tuple[float, float]], bins: int) -> np.ndarray:
     """bins x bins probabilities over ``ranges`` plus one last cell for everything outside."""
     low, high = np.array(ranges).T
@@ -156,25 +147,27 @@ def latent_comparison(
     model: LaTFModel,
     temperature: float,
     pool: np.ndarray,
+    n: int,
     ranges: list[tuple[float, float]],
     bins: int,
     seed: int,
-    data_pool: np.ndarray | None,
+    data_pool: np.ndarray | None = None,
 ) -> dict[str, Any]:
-    """JS of generated vs reference latent histograms beside the reference's noise floor."""
-    n = min(N_COMPARED, pool.shape[0] // 2)
+    """JS of generated vs reference latent histograms (n samples each) beside the noise floor
+    (two disjoint subsets of ``pool``); ``data_pool`` (training latents) is scored the same way."""
 
     def metric(a: np.ndarray, b: np.ndarray) -> float:
         return js_divergence(with_overflow(a, ranges, bins), with_overflow(b, ranges, bins))
 
+    def subset(samples: np.ndarray) -> np.ndarray:
+        return samples[rng.choice(samples.shape[0], n, replace=False)]
+
     rng = np.random.default_rng(seed)
     floor = noise_floor(pool, n, metric, n_repeats=REPEATS, seed=rng)
-    model_js = []
-    outside = []
+    model_js, outside = [], []
     for r in range(REPEATS):
         generated = model.sample(temperature, n, seed=seed + 100 + r)[0][0]
-        subset = pool[rng.choice(pool.shape[0], n, replace=False)]
-        model_js.append(metric(generated, subset))
+        model_js.append(metric(generated, subset(pool)))
         outside.append(with_overflow(generated, ranges, bins)[-1])
     result = {
         "n": n,
@@ -183,32 +176,27 @@ def latent_comparison(
         "noise_floor_std": floor.std,
         "model_js": float(np.mean(model_js)),
         "model_js_std": float(np.std(model_js, ddof=1)),
+        "model_ratio": float(np.mean(model_js)) / floor.mean,
         "model_fraction_outside_window": float(np.mean(outside)),
     }
-    result["model_ratio"] = result["model_js"] / floor.mean
-    if data_pool is not None and data_pool.shape[0] >= n:
-        data_js = [
-            metric(
-                data_pool[rng.choice(data_pool.shape[0], n, replace=False)],
-                pool[rng.choice(pool.shape[0], n, replace=False)],
-            )
-            for _ in range(REPEATS)
-        ]
+    if data_pool is not None:
+        data_js = [metric(subset(data_pool), subset(pool)) for _ in range(REPEATS)]
         result["training_data_js"] = float(np.mean(data_js))
         result["training_data_ratio"] = result["training_data_js"] / floor.mean
     return result
 
 
-def kind_of(t: float) -> str:
-    """``training``, ``interpolated`` or ``extrapolated``."""
-    if t in TRAINING:
-        return "training"
-    return "interpolated" if min(TRAINING) < t < max(TRAINING) else "extrapolated"
+def posterior_samples(model: LaTFModel, features: np.ndarray, seed: int) -> np.ndarray:
+    """One draw z ~ q(z | x) (N, d) per frame: the encoder mean plus its own Gaussian noise.
 
-
-def source_digest() -> str:
-    """SHA-256 (first 12 hex digits) of the LaTF module that ran, as it may change between runs."""
-    return hashlib.sha256(Path(latf_module.__file__).read_bytes()).hexdigest()[:12]
+    The flow prior is trained against these draws (the KL term), while ``transform`` returns the
+    means; comparing with both separates a model error from the encoder's noise.
+    """
+    x = torch.as_tensor(model.scaler.encode(features), dtype=torch.float32)
+    with torch.no_grad():
+        mean, log_var = model.net.encoder(x)
+    noise = np.random.default_rng(seed).standard_normal(tuple(mean.shape))
+    return mean.double().numpy() + np.exp(0.5 * log_var.double().numpy()) * noise
 
 
 def main() -> None:
@@ -233,8 +221,9 @@ def main() -> None:
     if missing:
         raise SystemExit(f"{args.reference} has no frames at T = {missing}: regenerate it")
 
+    started_all = time.perf_counter()
     data, reach, simulation_s = simulate(args)
-    config = latf_config(args)
+    config = latf_config(LAG, args.seed, args.spib_steps, args.joint_steps)
     started = time.perf_counter()
     model = LaTFModel.fit(data, config, progress=False)
     training_s = time.perf_counter() - started
@@ -256,6 +245,8 @@ def main() -> None:
         low = high = None
 
     ref_cv, ref_state = model.transform(ref["features"].astype(float))
+    ref_draw = posterior_samples(model, ref["features"].astype(float), args.seed)
+    encoder_noise = np.sqrt(np.mean((ref_draw - ref_cv) ** 2, axis=0))
     ranges = histogram_ranges(ref_cv, margin=0.05)  # all reference latents, 5% margins
     moments = coordination_moments(ref["features"].astype(float))
     state_moments = [
@@ -277,12 +268,18 @@ def main() -> None:
             at_data = at_data[np.lexsort((data.time[at_data], data.replica[at_data]))]
             keep_data, _ = thinned(train_state[at_data], data.replica[at_data], n_states)
             data_pool = train_cv[at_data][keep_data]
+        n = min(N_COMPARED, keep.size // 2)
+        if data_pool is not None:
+            n = min(n, data_pool.shape[0])
         fes = latent_comparison(
-            model, t, ref_cv[at_t][keep], ranges, args.bins, args.seed + k, data_pool
+            model, t, ref_cv[at_t][keep], n, ranges, args.bins, args.seed + k, data_pool
+        )
+        fes_posterior = latent_comparison(
+            model, t, ref_draw[at_t][keep], n, ranges, args.bins, args.seed + k
         )
         row = {
             "temperature": t,
-            "kind": kind_of(t),
+            "kind": kind_of(t, TRAINING),
             "reference": reference.value,
             "reference_std_error": reference.std_error,
             "reference_statistical_inefficiency": g,
@@ -298,6 +295,7 @@ def main() -> None:
             "mbar_max_abs_error": float(np.abs(mbar_est.value[k] - reference.value).max()),
             "mbar_effective_sample_size": float(mbar_est.effective_sample_size[k]),
             "latent_fes": fes,
+            "latent_fes_vs_posterior_draws": fes_posterior,
         }
         if t in TRAINING:
             row["training_data"] = np.bincount(
@@ -315,6 +313,7 @@ def main() -> None:
 
     spib_rounds = [h for h in model.history if "round" in h]
     results = {
+        "wall_s": time.perf_counter() - started_all,
         "simulation_s": simulation_s,
         "training_s": training_s,
         "mbar_s": mbar_s,
@@ -324,6 +323,8 @@ def main() -> None:
         "states_per_round": [int(h["n_states"]) for h in spib_rounds],
         "state_mean_mu2_mu3": state_moments,
         "latent_ranges": ranges,
+        "latent_std_of_means": ref_cv.std(axis=0),
+        "encoder_noise_rms": encoder_noise,
         "mbar_frames_after_decorrelation": mbar.n_frames,
         "rows": rows,
     }
@@ -372,6 +373,12 @@ def print_table(results: dict[str, Any], tolerance: float) -> None:
         f"s{s} ({m[0]:.2f}, {m[1]:.2f})" for s, m in enumerate(results["state_mean_mu2_mu3"])
     )
     print(f"mean (mu2, mu3) of each state's reference frames: {described}")
+    touched = ", ".join(
+        f"T={r['temperature']} {r['training_restraint_engaged']:.2%}"
+        for r in results["rows"]
+        if "training_restraint_engaged" in r
+    )
+    print(f"restraint wall touched in the training frames: {touched}")
     print(
         "\nlearned-state populations s0/s1/...; dp = max |error| vs the reference REMD "
         "(its block-bootstrap s.e. in the last column)"
@@ -395,24 +402,34 @@ def print_table(results: dict[str, Any], tolerance: float) -> None:
         )
     print(
         "\nlatent FES: JS (nats) of generated vs reference latent histograms, n samples each; "
-        "floor = two reference subsets"
+        "floor = two reference subsets.\nmeans: reference latents from model.transform; "
+        "q(z|x): one encoder draw per reference frame (what the prior is trained on); "
+        "data: the training frames' latents"
     )
     print(
         f"{'T':>6} {'kind':<12} {'n':>6} {'g':>5} {'floor':>8} {'LaTF':>8} {'/floor':>7} "
-        f"{'outside':>8} {'data/floor':>10} {'wall touched':>12}"
+        f"{'q(z|x) /floor':>14} {'data/floor':>10} {'outside':>8} {'wall touched':>12}"
     )
     for r in results["rows"]:
-        fes = r["latent_fes"]
+        fes, draws = r["latent_fes"], r["latent_fes_vs_posterior_draws"]
         flag = "  MISS" if fes["model_ratio"] > 2 else ""
         data = fes.get("training_data_ratio")
         print(
             f"{r['temperature']:>6} {r['kind']:<12} {fes['n']:>6} "
             f"{r['reference_statistical_inefficiency']:>5.1f} {fes['noise_floor']:>8.4f} "
-            f"{fes['model_js']:>8.4f} {fes['model_ratio']:>7.2f} "
-            f"{fes['model_fraction_outside_window']:>8.2%} "
+            f"{fes['model_js']:>8.4f} {fes['model_ratio']:>7.2f} {draws['model_ratio']:>14.2f} "
             f"{'-' if data is None else f'{data:.2f}':>10} "
+            f"{fes['model_fraction_outside_window']:>8.2%} "
             f"{r['reference_restraint_engaged']:>12.2%}{flag}"
         )
+    noise = ", ".join(f"{v:.3f}" for v in results["encoder_noise_rms"])
+    spread = ", ".join(f"{v:.3f}" for v in results["latent_std_of_means"])
+    print(f"encoder noise rms per latent axis {noise}; spread (std) of the latent means {spread}")
+    print(
+        f"MISS: population error > {tolerance} or JS vs the means > 2 x floor; "
+        f"wall time {results['wall_s']:.0f} s (simulation {results['simulation_s']:.0f} s, "
+        f"training {results['training_s']:.0f} s)"
+    )
 
 
 if __name__ == "__main__":

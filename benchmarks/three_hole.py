@@ -23,6 +23,8 @@ Reported, per seed (each seed a new simulation and a new model):
   summed, so only approximately an interval of the sum) and whether it covers the exact value;
 * MBAR from the same two-temperature frames, labelled by the exact basins (MBAR's best case),
   with its standard error and Kish effective sample size (decorrelated frames);
+* at the training temperatures, the training frames' own basin fractions against the exact ones
+  (the data's sampling error, which a model trained on them inherits);
 * simulation, training and MBAR wall times (one thread).
 
 A row is flagged MISS where the largest absolute population error exceeds ``--tolerance``
@@ -35,10 +37,8 @@ Writes ``benchmarks/results/three_hole.json``.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +46,12 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
+from latf_common import kind_of, latf_config, source_digest  # sibling module
 
-import thermogen.models.latf as latf_module
 from thermogen.analysis.mbar import MBARReweighter
 from thermogen.data import MultiTempDataset
 from thermogen.errors import UsageError
-from thermogen.models.latf import LaTFConfig, LaTFModel
+from thermogen.models.latf import LaTFModel
 from thermogen.provenance import run_record, write_json
 from thermogen.simulate import REMDConfig, run_remd
 from thermogen.systems import ThreeHole
@@ -122,18 +122,6 @@ def to_basins(populations: np.ndarray, mapping: np.ndarray) -> np.ndarray:
     return np.stack([populations[:, mapping == b].sum(axis=1) for b in range(3)], axis=1)
 
 
-def latf_config(seed: int, spib_steps: int | None, joint_steps: int | None) -> LaTFConfig:
-    """The default LaTF settings with the benchmark's lag, seeds and optional step counts."""
-    config = LaTFConfig()
-    spib_train = replace(config.spib.train, seed=seed)
-    joint = replace(config.joint, seed=seed)
-    if spib_steps:
-        spib_train = replace(spib_train, steps=spib_steps)
-    if joint_steps:
-        joint = replace(joint, steps=joint_steps)
-    return replace(config, spib=replace(config.spib, lag=LAG, train=spib_train), joint=joint)
-
-
 def run_seed(system: ThreeHole, args: argparse.Namespace, seed: int) -> dict[str, Any]:
     """Simulate, fit LaTF and MBAR, and compare basin populations with the exact ones."""
     temps = np.array(sorted(TRAINING + TESTS))
@@ -149,7 +137,7 @@ def run_seed(system: ThreeHole, args: argparse.Namespace, seed: int) -> dict[str
     mbar_est = mbar.populations(basin, 3, temps)
     mbar_s = time.perf_counter() - started
 
-    config = latf_config(seed, args.spib_steps, args.joint_steps)
+    config = latf_config(LAG, seed, args.spib_steps, args.joint_steps)
     started = time.perf_counter()
     model = LaTFModel.fit(data, config, progress=False)
     training_s = time.perf_counter() - started
@@ -169,11 +157,12 @@ def run_seed(system: ThreeHole, args: argparse.Namespace, seed: int) -> dict[str
     except (UsageError, AttributeError):  # coupling without intervals, or an older API
         low = high = None
 
+    moves = transitions(data, basin)
     rows = []
     for k, t in enumerate(temps):
         row = {
             "temperature": float(t),
-            "kind": kind_of(float(t)),
+            "kind": kind_of(float(t), TRAINING),
             "exact": exact[k],
             "latf": latf[k],
             "latf_max_abs_error": float(np.abs(latf[k] - exact[k]).max()),
@@ -184,6 +173,9 @@ def run_seed(system: ThreeHole, args: argparse.Namespace, seed: int) -> dict[str
             "mbar_max_abs_error": float(np.abs(mbar_est.value[k] - exact[k]).max()),
             "mbar_effective_sample_size": float(mbar_est.effective_sample_size[k]),
         }
+        if str(float(t)) in moves:  # the training frames' own basin fractions
+            row["data"] = moves[str(float(t))]["data_populations"]
+            row["data_max_abs_error"] = float(np.abs(row["data"] - exact[k]).max())
         if low is not None:
             row["latf_low"], row["latf_high"] = low[k], high[k]
             row["latf_interval_covers_exact"] = bool(
@@ -202,22 +194,10 @@ def run_seed(system: ThreeHole, args: argparse.Namespace, seed: int) -> dict[str
         "n_states": model.n_states,
         "states_per_round": [int(h["n_states"]) for h in spib_rounds],
         "learned_state_populations": learned,
-        "transitions": transitions(data, basin),
+        "transitions": moves,
         **states,
         "rows": rows,
     }
-
-
-def kind_of(t: float) -> str:
-    """``training``, ``interpolated`` or ``extrapolated``."""
-    if t in TRAINING:
-        return "training"
-    return "interpolated" if min(TRAINING) < t < max(TRAINING) else "extrapolated"
-
-
-def source_digest() -> str:
-    """SHA-256 (first 12 hex digits) of the LaTF module that ran, as it may change between runs."""
-    return hashlib.sha256(Path(latf_module.__file__).read_bytes()).hexdigest()[:12]
 
 
 def main() -> None:
@@ -233,6 +213,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
 
+    started = time.perf_counter()
     system = ThreeHole()
     seeds = [args.seed + r for r in range(args.repeats)]
     runs = []
@@ -247,6 +228,7 @@ def main() -> None:
     }
     summary["n_states"] = [run["n_states"] for run in runs]
     summary["agreement"] = [run["agreement"] for run in runs]
+    summary["wall_s"] = time.perf_counter() - started
     settings = {
         "system": "three-hole",
         "training_temperatures": TRAINING,
@@ -260,7 +242,7 @@ def main() -> None:
         "lag": LAG,
         "n_generated": N_GENERATED,
         "tolerance": args.tolerance,
-        "latf_config": latf_config(args.seed, args.spib_steps, args.joint_steps).to_dict(),
+        "latf_config": latf_config(LAG, args.seed, args.spib_steps, args.joint_steps).to_dict(),
         "latf_source_sha256": source_digest(),
         "threads": torch.get_num_threads(),
     }
@@ -271,7 +253,8 @@ def main() -> None:
     print(
         "\nover all seeds and the 5 untrained temperatures, largest |population error|: "
         f"LaTF {summary['latf_max_abs_error']:.3f}, decoded samples "
-        f"{summary['decoded_max_abs_error']:.3f}, MBAR {summary['mbar_max_abs_error']:.3f}"
+        f"{summary['decoded_max_abs_error']:.3f}, MBAR {summary['mbar_max_abs_error']:.3f} "
+        f"(MISS: > {args.tolerance}); wall time {summary['wall_s']:.0f} s"
     )
     print(f"wrote {path}")
 
@@ -296,20 +279,25 @@ def print_seed(run: dict[str, Any], tolerance: float) -> None:
     )
     if run["basins_without_state"]:
         print(f"  <-- MISS: no learned state for basin(s) {run['basins_without_state']}")
-    print("populations left/right/top; dp = max |error| over the 3 basins")
+    print(
+        "populations left/right/top; dp = max |error| over the 3 basins; data dp: the training "
+        "frames' own basin fractions at that T"
+    )
     print(
         f"{'T':>5} {'kind':<12} {'exact':<18} {'LaTF':<18} {'dp':>6} {'95% int':>8} "
-        f"{'decoded':<18} {'dp':>6} {'MBAR':<18} {'dp':>6} {'ESS':>7}"
+        f"{'decoded':<18} {'dp':>6} {'MBAR':<18} {'dp':>6} {'ESS':>7} {'data dp':>7}"
     )
     for r in run["rows"]:
         covers = r.get("latf_interval_covers_exact")
         cover = "-" if covers is None else ("covers" if covers else "misses")
         flag = "  MISS" if r["latf_max_abs_error"] > tolerance else ""
+        data = f"{r['data_max_abs_error']:.3f}" if "data" in r else "-"
         print(
             f"{r['temperature']:>5} {r['kind']:<12} {fmt(r['exact']):<18} {fmt(r['latf']):<18} "
             f"{r['latf_max_abs_error']:>6.3f} {cover:>8} {fmt(r['decoded']):<18} "
             f"{r['decoded_max_abs_error']:>6.3f} {fmt(r['mbar']):<18} "
-            f"{r['mbar_max_abs_error']:>6.3f} {r['mbar_effective_sample_size']:>7.0f}{flag}"
+            f"{r['mbar_max_abs_error']:>6.3f} {r['mbar_effective_sample_size']:>7.0f} "
+            f"{data:>7}{flag}"
         )
 
 
