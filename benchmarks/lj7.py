@@ -186,19 +186,6 @@ def latent_comparison(
     return result
 
 
-def posterior_samples(model: LaTFModel, features: np.ndarray, seed: int) -> np.ndarray:
-    """One draw z ~ q(z | x) (N, d) per frame: the encoder mean plus its own Gaussian noise.
-
-    The flow prior is trained against these draws (the KL term), while ``transform`` returns the
-    means; comparing with both separates a model error from the encoder's noise.
-    """
-    x = torch.as_tensor(model.scaler.encode(features), dtype=torch.float32)
-    with torch.no_grad():
-        mean, log_var = model.net.encoder(x)
-    noise = np.random.default_rng(seed).standard_normal(tuple(mean.shape))
-    return mean.double().numpy() + np.exp(0.5 * log_var.double().numpy()) * noise
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chains", type=int, default=256, help="trajectories per temperature")
@@ -245,7 +232,7 @@ def main() -> None:
         low = high = None
 
     ref_cv, ref_state = model.transform(ref["features"].astype(float))
-    ref_draw = posterior_samples(model, ref["features"].astype(float), args.seed)
+    ref_draw = model.posterior_sample(ref["features"].astype(float), args.seed)
     encoder_noise = np.sqrt(np.mean((ref_draw - ref_cv) ** 2, axis=0))
     ranges = histogram_ranges(ref_cv, margin=0.05)  # all reference latents, 5% margins
     moments = coordination_moments(ref["features"].astype(float))

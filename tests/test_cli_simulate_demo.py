@@ -115,6 +115,7 @@ def test_demo_melting_curve_from_two_temperatures_follows_the_exact_one(tmp_path
     assert melt.fit.tm == pytest.approx(melt.exact_tm, rel=0.03)
     assert melt.fit.tm_interval[0] < melt.fit.tm < melt.fit.tm_interval[1]
     assert melt.figure.stat().st_size > 10_000 and (melt.run_dir / "model.pt").exists()
+    assert melt.latent_figure.stat().st_size > 10_000
 
 
 @pytest.mark.slow

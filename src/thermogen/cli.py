@@ -65,10 +65,24 @@ def _add_csv_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+_ANALYTIC_ONLY = ("chains", "steps", "equilibration", "stride", "swap_interval")
+_MOLECULE_ONLY = ("ns", "exchange_ps", "platform", "overwrite", "dcd")
+"""``simulate`` options that only one kind of system takes."""
+
+
+def _refuse_options(args: argparse.Namespace, names: tuple[str, ...], kind: str) -> None:
+    given = [name for name in names if getattr(args, name) not in (None, False)]
+    if given:
+        raise UsageError(f"--{given[0].replace('_', '-')} is an option for {kind} only")
+
+
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from .simulate import REMDConfig, parse_temperatures, run_remd
-    from .systems import get_system
+    from .systems import MOLECULES, get_system
 
+    if args.system in MOLECULES or Path(args.system).suffix.lower() in (".yaml", ".yml"):
+        return _simulate_molecule(args)
+    _refuse_options(args, _MOLECULE_ONLY, "molecules")
     try:
         system = get_system(args.system)
         temperatures = (
@@ -76,13 +90,16 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
             if args.temperatures is None
             else parse_temperatures(args.temperatures)
         )
+        options = {
+            "n_chains": args.chains,
+            "n_steps": args.steps,
+            "equilibration_steps": args.equilibration,
+            "stride": args.stride,
+            "swap_interval": args.swap_interval,
+        }
         config = REMDConfig(
             tuple(temperatures),
-            n_chains=args.chains,
-            n_steps=args.steps,
-            equilibration_steps=args.equilibration,
-            stride=args.stride,
-            swap_interval=args.swap_interval,
+            **{key: value for key, value in options.items() if value is not None},
             timestep=args.timestep,
             friction=args.friction,
             seed=args.seed,
@@ -93,6 +110,52 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     data_path, record_path = result.save(args.out, system.name)
     print(result.summary())
     print(f"wrote {result.dataset.n_frames} frames to {data_path} (run record: {record_path})")
+    return 0
+
+
+def _simulate_molecule(args: argparse.Namespace) -> int:
+    from .simulate import (
+        DEFAULT_LADDER,
+        OpenMMREMDConfig,
+        RunInterrupted,
+        parse_temperatures,
+        run_openmm_remd,
+    )
+    from .systems import MOLECULES, build_molecule, load_molecule_config
+
+    _refuse_options(args, _ANALYTIC_ONLY, "the analytic systems")
+    from_file = args.system not in MOLECULES
+    molecule = load_molecule_config(args.system) if from_file else MOLECULES[args.system]
+    try:
+        overrides = {"timestep_ps": args.timestep, "collision_rate_per_ps": args.friction}
+        molecule = replace(molecule, **{k: v for k, v in overrides.items() if v is not None})
+        options = {"ns": args.ns, "exchange_ps": args.exchange_ps, "platform": args.platform}
+        config = OpenMMREMDConfig(
+            tuple(parse_temperatures(args.temperatures or DEFAULT_LADDER)),
+            **{key: value for key, value in options.items() if value is not None},
+            seed=args.seed,
+        )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    system = build_molecule(molecule, source=args.system if from_file else None)
+    out = Path(args.out)
+    try:
+        result = run_openmm_remd(
+            system,
+            config,
+            out.with_suffix(".nc"),
+            progress=not args.quiet,
+            overwrite=args.overwrite,
+        )
+    except RunInterrupted as stop:
+        print(f"thermogen simulate: {stop}", file=sys.stderr)
+        return 130
+    data_path, record_path = result.save(out, dcd=args.dcd)
+    print(result.summary())
+    print(
+        f"wrote {result.dataset.n_frames} frames ({result.iterations} per replica) to {data_path} "
+        f"(run record: {record_path}; trajectory store: {result.store})"
+    )
     return 0
 
 
@@ -464,9 +527,169 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             f"[{low:.4f}, {high:.4f}] (exact {melt.exact_tm:.4f}), largest population error "
             f"{melt.max_error:.3f} over T = 0.6-1.4 (reduced units)"
         )
-        print(f"figure:     {melt.figure}")
+        print(f"figures:    {melt.figure}, {melt.latent_figure}")
         print(f"model run:  {melt.run_dir}")
     return 0
+
+
+_FEATURIZE_EPILOG = """\
+features (--features): comma-separated items KIND[:SELECTION[:CUTOFF]], SELECTION in MDTraj's
+atom selection language:
+  phi, psi, omega, chi1[:SEL]   dihedrals in radians (periodic), one per residue having the
+                                atoms; SEL picks residues. Named phi:ALA2
+  distances[:SEL]               distances (nm) between all pairs of SEL (default 'name CA')
+  contacts[:SEL[:CUTOFF]]       1 where a pair of SEL is closer than CUTOFF nm (default 0.8)
+  rg[:SEL]                      mass-weighted radius of gyration (nm) of SEL (default all)
+  rmsd[:SEL]                    RMSD (nm) to --reference after superposing SEL (default heavy
+                                atoms)
+
+examples:
+  thermogen featurize --top ala2.pdb --traj a.dcd@300 --traj b.dcd@350 --features phi,psi --out d.npz
+  thermogen featurize --top ala2.pdb --traj rep0.xtc@rep0_T.txt --traj rep1.xtc@rep1_T.txt \\
+      --energy rep0_U.txt --energy rep1_U.txt --out d.npz
+  thermogen featurize --top ala2.pdb --store remd.nc --by replica --features "phi,psi,rmsd:backbone" --out d.npz
+"""
+
+
+def _cmd_featurize(args: argparse.Namespace) -> int:
+    from .data import save_dataset
+    from .data.featurize import parse_features
+    from .data.trajectories import load_topology
+    from .provenance import run_record, write_json
+
+    specs = parse_features(args.features)
+    if args.reference is not None and not any(spec.kind == "rmsd" for spec in specs):
+        raise UsageError("--reference is only used by rmsd features")
+    topology = load_topology(args.top)
+    settings: dict[str, Any] = {"topology": args.top, "stride": args.stride}
+    read = _featurize_store if args.store is not None else _featurize_files
+    dataset, described = read(args, topology, specs, settings)
+    path = save_dataset(dataset, args.out)
+    counts = {float(t): int(np.sum(dataset.temperature == t)) for t in dataset.temperatures}
+    results = {
+        "n_frames": dataset.n_frames,
+        "n_features": dataset.n_features,
+        "frames_per_temperature": counts,
+        "has_energy": dataset.has_energy,
+    }
+    record = write_json(
+        path.with_suffix(".run.json"), run_record("featurize", settings, None, results)
+    )
+    names = ", ".join(dataset.feature_names[:6]) + (", ..." if dataset.n_features > 6 else "")
+    print(
+        f"wrote {dataset.n_frames} frames x {dataset.n_features} features ({names}) at "
+        f"{len(counts)} temperatures ({min(counts):.5g}-{max(counts):.5g} K){described} to {path}"
+    )
+    print(f"run record: {record}")
+    return 0
+
+
+def _featurizer(
+    args: argparse.Namespace, topology: Any, specs: Any, settings: dict[str, Any]
+) -> Any:
+    """The features of ``--features`` resolved on the topology (after the inputs were checked)."""
+    from .data.featurize import Featurizer
+    from .data.trajectories import load_structure
+
+    needs_reference = any(spec.kind == "rmsd" for spec in specs)
+    reference_path = args.reference or args.top
+    featurizer = Featurizer(
+        specs,
+        topology,
+        reference=load_structure(reference_path) if needs_reference else None,
+        source=args.top,
+        reference_source=reference_path,
+    )
+    settings.update(
+        features=",".join(str(spec) for spec in specs),
+        feature_names=list(featurizer.names),
+        periodic=featurizer.periodic,
+        reference=reference_path if needs_reference else None,
+    )
+    return featurizer
+
+
+def _featurize_store(
+    args: argparse.Namespace, topology: Any, specs: Any, settings: dict[str, Any]
+) -> tuple[Any, str]:
+    """Read an openmmtools store (``--store``); returns the dataset and a phrase for the summary."""
+    from .data.openmmtools_store import OpenMMToolsStore, featurize_store
+
+    for option in ("energy", "energy_unit"):
+        if getattr(args, option) is not None:
+            raise UsageError(f"--{option.replace('_', '-')} goes with --traj; a store has energies")
+    by = args.by or "replica"
+    first = 1 if args.first_iteration is None else args.first_iteration
+    with OpenMMToolsStore(args.store, args.checkpoint) as store:
+        store.check_topology(topology, args.top)
+        iterations = store.frame_iterations(first, args.stride)
+        dataset = featurize_store(
+            store,
+            topology,
+            _featurizer(args, topology, specs, settings),
+            by=by,
+            first_iteration=first,
+            stride=args.stride,
+            progress=not args.quiet,
+            topology_source=args.top,
+        )
+        settings.update(
+            store=args.store,
+            checkpoint=str(store.checkpoint_path),
+            by=by,
+            first_iteration=first,
+            iterations=[int(iterations[0]), int(iterations[-1]), iterations.size],
+            checkpoint_interval=store.checkpoint_interval,
+            temperatures=store.temperatures,
+            n_replicas=store.n_replicas,
+            pressure_bar=store.pressure,
+            energy="U + pV (kJ/mol)" if store.pressure is not None else "U (kJ/mol)",
+        )
+    kind = "demultiplexed by replica" if by == "replica" else "grouped by state"
+    return dataset, (
+        f", {kind} ({store.n_replicas} replicas, iterations {iterations[0]}-{iterations[-1]} "
+        f"every {store.checkpoint_interval * args.stride})"
+    )
+
+
+def _featurize_files(
+    args: argparse.Namespace, topology: Any, specs: Any, settings: dict[str, Any]
+) -> tuple[Any, str]:
+    """Read trajectory files (``--traj``); returns the dataset and a phrase for the summary."""
+    from .data.trajectories import (
+        check_trajectories,
+        featurize_trajectories,
+        parse_trajectory_argument,
+    )
+
+    for option in ("checkpoint", "by", "first_iteration"):
+        if getattr(args, option) is not None:
+            raise UsageError(f"--{option.replace('_', '-')} goes with --store")
+    energies = args.energy or [None] * len(args.traj)
+    if len(energies) != len(args.traj):
+        raise UsageError(
+            f"give one --energy per --traj, in the same order ({len(energies)} for {len(args.traj)})"
+        )
+    inputs = [
+        parse_trajectory_argument(text, energy)
+        for text, energy in zip(args.traj, energies, strict=True)
+    ]
+    check_trajectories(inputs, topology, args.top)
+    dataset = featurize_trajectories(
+        inputs,
+        topology,
+        _featurizer(args, topology, specs, settings),
+        stride=args.stride,
+        energy_unit=args.energy_unit or "kJ/mol",
+        progress=not args.quiet,
+        topology_source=args.top,
+    )
+    settings.update(
+        trajectories=[{"replica": i, **item.as_record()} for i, item in enumerate(inputs)],
+        energy_unit=args.energy_unit or "kJ/mol",
+    )
+    files = "file" if len(inputs) == 1 else "files"
+    return dataset, f" from {len(inputs)} trajectory {files}"
 
 
 class _OneLineParser(argparse.ArgumentParser):
@@ -505,37 +728,63 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = sub.add_parser(
         "simulate",
-        help="run replica-exchange Langevin dynamics on a built-in system",
-        description="Run temperature replica exchange (vectorised Langevin dynamics, reduced units "
-        "k_B = 1) on a built-in system and write a dataset (.npz) plus a run record (.run.json).",
+        help="run replica exchange on a built-in system or a molecule (OpenMM)",
+        description="Run temperature replica exchange and write a dataset (.npz) plus a run "
+        "record (.run.json). Analytic systems (mueller-brown, double-well, three-hole, "
+        "two-state, lj7): vectorised Langevin dynamics in reduced units (k_B = 1). Molecules "
+        "(alanine-dipeptide, alanine-dipeptide-implicit, or a settings file FILE.yaml naming "
+        "structure, forcefield, implicit_solvent, constraints, timestep_ps, "
+        "collision_rate_per_ps): OpenMM with openmmtools' parallel tempering, in K, kJ/mol, nm "
+        "and ps; features are the backbone dihedrals phi, psi (radians); the NetCDF store "
+        "OUT.nc (+ OUT_checkpoint.nc) keeps the trajectory, and running the same command again "
+        "continues a killed or shorter run from it.",
     )
-    simulate.add_argument("system", help="mueller-brown, double-well, three-hole, two-state or lj7")
+    simulate.add_argument(
+        "system",
+        help="mueller-brown, double-well, three-hole, two-state, lj7, alanine-dipeptide, "
+        "alanine-dipeptide-implicit, or a molecule settings FILE.yaml",
+    )
     simulate.add_argument(
         "--temperatures",
-        help="'T1,T2,...' or a geometric ladder 'TMIN:TMAX:N' "
-        "(reduced units; default: the system's ladder)",
+        help="'T1,T2,...' or a geometric ladder 'TMIN:TMAX:N' (reduced units for analytic "
+        "systems, default: the system's ladder; K for molecules, default 300:600:8)",
     )
     simulate.add_argument("--out", required=True, help="output dataset (.npz)")
-    simulate.add_argument(
-        "--chains", type=int, default=64, help="independent REMD chains (default 64)"
+    analytic = simulate.add_argument_group("analytic systems")
+    analytic.add_argument("--chains", type=int, help="independent REMD chains (default 64)")
+    analytic.add_argument("--steps", type=int, help="production steps (default 20000)")
+    analytic.add_argument("--equilibration", type=int, help="discarded steps (default 2000)")
+    analytic.add_argument("--stride", type=int, help="steps between saved frames (default 50)")
+    analytic.add_argument(
+        "--swap-interval", type=int, help="steps between swap attempts (default 50)"
+    )
+    molecules = simulate.add_argument_group("molecules (OpenMM)")
+    molecules.add_argument("--ns", type=float, help="ns per replica (default 5)")
+    molecules.add_argument(
+        "--exchange-ps",
+        type=float,
+        help="ps of dynamics between swap attempts, one frame per replica (default 1)",
+    )
+    molecules.add_argument(
+        "--platform",
+        help="OpenMM platform: auto (default: time each on a few steps, take the fastest), "
+        "Reference, CPU, CUDA or OpenCL",
+    )
+    molecules.add_argument(
+        "--overwrite", action="store_true", help="delete an existing store OUT.nc and start over"
+    )
+    molecules.add_argument(
+        "--dcd", action="store_true", help="also write one DCD per temperature (OUT.T<K>K.dcd)"
     )
     simulate.add_argument(
-        "--steps", type=int, default=20_000, help="production steps (default 20000)"
+        "--timestep",
+        type=float,
+        help="Langevin time step (default: the system's; ps for molecules, default 0.002)",
     )
     simulate.add_argument(
-        "--equilibration", type=int, default=2_000, help="discarded steps (default 2000)"
-    )
-    simulate.add_argument(
-        "--stride", type=int, default=50, help="steps between saved frames (default 50)"
-    )
-    simulate.add_argument(
-        "--swap-interval", type=int, default=50, help="steps between swap attempts (default 50)"
-    )
-    simulate.add_argument(
-        "--timestep", type=float, help="Langevin time step (default: the system's)"
-    )
-    simulate.add_argument(
-        "--friction", type=float, help="Langevin friction (default: the system's)"
+        "--friction",
+        type=float,
+        help="Langevin friction (default: the system's; 1/ps for molecules, default 1)",
     )
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     simulate.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -655,6 +904,70 @@ def build_parser() -> argparse.ArgumentParser:
     melt.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     melt.add_argument("--out", required=True, metavar="DIR", help="output folder")
     melt.set_defaults(func=_cmd_melt)
+
+    featurize = sub.add_parser(
+        "featurize",
+        help="features of trajectories at several temperatures or of an openmmtools REMD store",
+        description="Read molecular frames with MDTraj and write a dataset (.npz) of features "
+        "with each frame's temperature (K), potential energy (kJ/mol) when known, replica and "
+        "time, plus a run record (.run.json). Inputs: trajectory files (DCD, XTC, NetCDF, PDB, "
+        "...), each one continuous trajectory with one temperature (FILE@T) or a table of one "
+        "temperature per frame (FILE@TABLE: .npy or text, one value per line); or an "
+        "openmmtools MultiStateReporter store (--store), demultiplexed by replica (continuous "
+        "trajectories through the temperatures) or grouped by state.",
+        epilog=_FEATURIZE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    featurize.add_argument(
+        "--top", required=True, help="topology of every frame (PDB, GRO, PRMTOP, PSF, ...)"
+    )
+    inputs = featurize.add_mutually_exclusive_group(required=True)
+    inputs.add_argument(
+        "--traj",
+        action="append",
+        metavar="FILE@T|FILE@TABLE",
+        help="a trajectory and its temperature in K, or a table of one temperature per frame "
+        "(repeat for each file; file i gets replica i)",
+    )
+    inputs.add_argument("--store", metavar="STORE.nc", help="openmmtools store (analysis .nc file)")
+    featurize.add_argument(
+        "--features", default="phi,psi", help="feature specification (see below; default phi,psi)"
+    )
+    featurize.add_argument("--out", required=True, help="output dataset (.npz)")
+    featurize.add_argument(
+        "--reference", help="structure for rmsd features (default: the --top file)"
+    )
+    featurize.add_argument(
+        "--stride", type=int, default=1, help="keep every N-th frame or stored iteration"
+    )
+    featurize.add_argument("--quiet", action="store_true", help="no progress bar")
+    files = featurize.add_argument_group("with --traj")
+    files.add_argument(
+        "--energy",
+        action="append",
+        metavar="TABLE",
+        help="potential energies, one per frame, for each --traj in the same order",
+    )
+    files.add_argument(
+        "--energy-unit",
+        choices=["kJ/mol", "kcal/mol"],
+        help="of the --energy tables (default kJ/mol)",
+    )
+    store = featurize.add_argument_group("with --store")
+    store.add_argument(
+        "--checkpoint", help="checkpoint file with the positions (default STORE_checkpoint.nc)"
+    )
+    store.add_argument(
+        "--by",
+        choices=["replica", "state"],
+        help="replica: each replica's continuous trajectory (default); state: frames by temperature",
+    )
+    store.add_argument(
+        "--first-iteration",
+        type=int,
+        help="first iteration read (default 1; iteration 0 holds the starting structures)",
+    )
+    featurize.set_defaults(func=_cmd_featurize)
 
     demo = sub.add_parser(
         "demo",

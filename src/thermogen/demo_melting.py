@@ -13,12 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis import histogram, js_divergence
 from .analysis.mbar import MBARReweighter
 from .analysis.melting import VantHoffFit
 from .analysis.populations import PopulationCurve
+from .data import MultiTempDataset
 from .models.latf import LaTFConfig, LaTFModel
 from .models.spib import SPIBConfig
-from .report.figures import METHOD_STYLE, plot_melting_curve, save_figure
+from .report.figures import METHOD_STYLE, plot_free_energy, plot_melting_curve, save_figure
 from .simulate import REMDConfig, run_remd
 from .systems import TwoStateFolding
 
@@ -28,6 +30,8 @@ MELTING_TRAINING_TEMPERATURES = (0.9, 1.12)
 """Simulated temperatures: 10% below and 12% above the exact Tm (1.003)."""
 MELTING_RANGE = (0.6, 1.4)
 """Predicted range, Tm -40% to +40%."""
+LATENT_SAMPLES, LATENT_BINS = 20_000, 50
+"""Samples and bins per axis of the latent free-energy maps."""
 DEMO_STEPS = (400, 1500)
 """Optimiser steps of each SPIB relabelling round and of the joint stage."""
 
@@ -50,6 +54,9 @@ class MeltingDemo:
         Largest |LaTF - exact| folded population over the range.
     run_dir, figure
         The saved model and the PNG.
+    latent_figure
+        Latent free-energy maps: the training frames through the encoder and LaTF's samples at
+        the lower training temperature, and LaTF's samples at an unsimulated one.
     """
 
     curve: PopulationCurve
@@ -59,6 +66,7 @@ class MeltingDemo:
     max_error: float
     run_dir: Path
     figure: Path
+    latent_figure: Path
 
 
 def run_melting_demo(
@@ -135,6 +143,7 @@ def run_melting_demo(
     )
     ax.legend(fontsize=8)
     figure = save_figure(fig, out_dir / "melting.png")
+    latent_figure = _draw_latent_maps(model, data, out_dir / "latent_fes.png", seed)
     return MeltingDemo(
         curve=curve,
         folded_state=folded,
@@ -143,4 +152,32 @@ def run_melting_demo(
         max_error=float(np.abs(curve.population[:, folded] - exact).max()),
         run_dir=run_dir,
         figure=figure,
+        latent_figure=latent_figure,
     )
+
+
+def _draw_latent_maps(model: LaTFModel, data: MultiTempDataset, path: Path, seed: int) -> Path:
+    """Latent FES of training frames (one encoder draw each) and of LaTF samples, 3 panels."""
+    import matplotlib.pyplot as plt
+
+    trained, unsimulated = MELTING_TRAINING_TEMPERATURES[0], MELTING_RANGE[0] + 0.1
+    rng = np.random.default_rng(seed)
+    frames = rng.permutation(np.flatnonzero(data.temperature == trained))[: 2 * LATENT_SAMPLES]
+    encoded = model.posterior_sample(data.features[frames], seed)
+    generated, _ = model.sample([trained, unsimulated], LATENT_SAMPLES, seed)
+    low, high = np.quantile(encoded, [0.001, 0.999], axis=0)
+    ranges = list(zip(low - 0.15 * (high - low), high + 0.15 * (high - low), strict=True))
+    maps = [histogram(z, LATENT_BINS, ranges) for z in (encoded[:LATENT_SAMPLES], *generated)]
+    floor = js_divergence(maps[0], histogram(encoded[LATENT_SAMPLES:], LATENT_BINS, ranges))
+    edges = [np.linspace(*r, LATENT_BINS + 1) for r in ranges]
+    titles = (
+        f"training frames at k_B T = {trained:g}\n(through the encoder)",
+        f"LaTF at k_B T = {trained:g}\nJS to frames {js_divergence(maps[1], maps[0]):.4f}"
+        f" (noise floor {floor:.4f})",
+        f"LaTF at k_B T = {unsimulated:g} (not simulated)",
+    )
+    temps = (trained, trained, unsimulated)
+    fig, axes = plt.subplots(1, 3, figsize=(13.5, 3.8), constrained_layout=True)
+    for ax, probability, t, title in zip(axes, maps, temps, titles, strict=True):
+        plot_free_energy(ax, *edges, probability, t, title, ("CV 1", "CV 2"), vmax=6.0)
+    return save_figure(fig, path)

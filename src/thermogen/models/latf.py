@@ -380,6 +380,18 @@ class LaTFModel:
         return encode_states(self.scaler, self.net, features)
 
     @torch.no_grad()
+    def posterior_sample(self, features: np.ndarray, seed: int = 0) -> np.ndarray:
+        """One latent draw z ~ q(z | x) (N, d) per frame of features (N, D).
+
+        The flow prior is fitted to these draws (the aggregate posterior), while :meth:`transform`
+        returns their means; generated latents at a training temperature compare with these.
+        """
+        x = torch.as_tensor(self.scaler.encode(np.asarray(features, dtype=float)))
+        mean, log_var = self.net.encoder(x.float())
+        noise = torch.randn(mean.shape, generator=torch.Generator().manual_seed(seed))
+        return (mean + (0.5 * log_var).exp() * noise).double().numpy()
+
+    @torch.no_grad()
     def sample(
         self, temperatures: float | np.ndarray, n: int, seed: int = 0
     ) -> tuple[np.ndarray, np.ndarray]:
