@@ -1,22 +1,37 @@
-"""Systems the simulator can run: analytic 2D potentials with exact references and LJ7."""
+"""Systems the simulators can run: analytic 2D potentials with exact references, LJ7, and
+molecules for OpenMM (built-in alanine dipeptide, or a user's structure and force field)."""
 
 from __future__ import annotations
 
 from .base import AnalyticSystem, GridReference, SimulationSystem
 from .lj7 import LJ7
+from .molecules import (
+    MOLECULES,
+    MolecularSystem,
+    MoleculeConfig,
+    build_molecule,
+    get_molecule,
+    load_molecule_config,
+)
 from .potentials import DoubleWell, MuellerBrown, ThreeHole, TwoStateFolding
 
 __all__ = [
     "LJ7",
+    "MOLECULES",
     "SYSTEMS",
     "AnalyticSystem",
     "DoubleWell",
     "GridReference",
+    "MolecularSystem",
+    "MoleculeConfig",
     "MuellerBrown",
     "SimulationSystem",
     "ThreeHole",
     "TwoStateFolding",
+    "build_molecule",
+    "get_molecule",
     "get_system",
+    "load_molecule_config",
 ]
 
 SYSTEMS: dict[str, type[SimulationSystem]] = {
@@ -31,9 +46,13 @@ def get_system(name: str) -> SimulationSystem:
     Raises
     ------
     KeyError
-        If ``name`` is unknown; the message lists the known names.
+        If ``name`` is unknown; the message lists the known names of both kinds (molecules
+        are built by :func:`get_molecule`).
     """
     try:
         return SYSTEMS[name]()
     except KeyError:
-        raise KeyError(f"unknown system {name!r}; choose one of {', '.join(SYSTEMS)}") from None
+        raise KeyError(
+            f"unknown system {name!r}; choose one of {', '.join(SYSTEMS)} (analytic), "
+            f"{', '.join(MOLECULES)} (molecules, OpenMM) or a molecule settings file (.yaml)"
+        ) from None
