@@ -63,7 +63,7 @@ def test_dihedral_features_equal_mdtraj():
     frames = molecule.positions + 0.02 * rng.standard_normal((5, 22, 3))
     features, names, periodic = molecule.features(frames)
     traj = mdtraj.Trajectory(frames, mdtraj.load(str(PDB)).topology)
-    assert names == ("phi", "psi") and periodic.all()
+    assert names == ("phi:ALA2", "psi:ALA2") and periodic.all()
     np.testing.assert_allclose(features[:, 0], mdtraj.compute_phi(traj)[1][:, 0], atol=1e-6)
     np.testing.assert_allclose(features[:, 1], mdtraj.compute_psi(traj)[1][:, 0], atol=1e-6)
     # the shipped structure is the minimized beta basin (phi -147, psi 159 degrees)

@@ -38,7 +38,11 @@ def run(molecule, tmp_path_factory):
 
 def test_dataset_has_per_replica_trajectories_in_kelvin_and_kj_per_mol(run):
     ds = run.dataset
-    assert ds.n_frames == 4 * 100 and ds.feature_names == ("phi", "psi") and ds.periodic.all()
+    assert (
+        ds.n_frames == 4 * 100
+        and ds.feature_names == ("phi:ALA2", "psi:ALA2")
+        and ds.periodic.all()
+    )
     assert ds.temperature_unit == "K" and ds.energy_unit == "kJ/mol"
     np.testing.assert_allclose(ds.temperatures, LADDER)
     for replica in range(4):  # each replica is one continuous trajectory, iterations 1..100

@@ -40,7 +40,6 @@ __all__ = [
     "MOLECULES",
     "MolecularSystem",
     "MoleculeConfig",
-    "backbone_dihedrals",
     "build_molecule",
     "get_molecule",
     "load_molecule_config",
@@ -213,53 +212,24 @@ class MolecularSystem:
         Returns
         -------
         features
-            (M, D) phi and psi angles in radians in [-pi, pi]; for a molecule with no protein
-            backbone, the radius of gyration in nm (D = 1).
+            (M, D) all phi, then all psi angles, in radians in [-pi, pi]; for a molecule with no
+            protein backbone, the radius of gyration in nm (D = 1).
         names
-            D feature names (``phi, psi`` for alanine dipeptide; ``phi_ALA2, psi_ALA2, ...``
-            for longer peptides; ``rg`` without a backbone).
+            D feature names as ``thermogen featurize`` gives them (``phi:ALA2, psi:ALA2`` for
+            alanine dipeptide; ``rg`` without a backbone).
         periodic
             (D,) bool, True for the angles.
         """
         import mdtraj
 
+        from ..data.featurize import Featurizer
+
         traj = mdtraj.Trajectory(np.asarray(positions, dtype=float), self.mdtraj_topology())
-        values, names = backbone_dihedrals(traj)
-        if values.shape[1] == 0:
-            rg = mdtraj.compute_rg(traj)[:, None]
-            return rg, ("rg",), np.zeros(1, dtype=bool)
-        return values, names, np.ones(len(names), dtype=bool)
-
-
-def backbone_dihedrals(traj: mdtraj.Trajectory) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Backbone dihedrals phi and psi of every residue that has them, with MDTraj.
-
-    Parameters
-    ----------
-    traj
-        Trajectory of M frames.
-
-    Returns
-    -------
-    values
-        (M, D) angles in radians in [-pi, pi]: all phi, then all psi (MDTraj's
-        ``compute_phi`` and ``compute_psi``).
-    names
-        ``("phi", "psi")`` when there is one of each (alanine dipeptide); otherwise
-        ``phi_<residue>`` and ``psi_<residue>``, e.g. ``phi_ALA2``.
-    """
-    import mdtraj
-
-    phi_atoms, phi = mdtraj.compute_phi(traj)
-    psi_atoms, psi = mdtraj.compute_psi(traj)
-    if len(phi_atoms) == 1 and len(psi_atoms) == 1:
-        names: tuple[str, ...] = ("phi", "psi")
-    else:
-        top = traj.topology
-        names = tuple(f"phi_{top.atom(int(a[1])).residue}" for a in phi_atoms) + tuple(
-            f"psi_{top.atom(int(a[1])).residue}" for a in psi_atoms
+        has_backbone = mdtraj.compute_phi(traj[:1])[0].size > 0
+        featurizer = Featurizer(
+            "phi,psi" if has_backbone else "rg", traj.topology, source=self.name
         )
-    return np.concatenate([phi, psi], axis=1).astype(float), names
+        return featurizer.transform(traj), tuple(featurizer.names), featurizer.periodic
 
 
 def get_molecule(name: str) -> MolecularSystem:
