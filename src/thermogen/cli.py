@@ -1067,3 +1067,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"thermogen {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `thermogen info data.npz | head`: the reader left early
+        sys.stderr.close()  # nothing more can be reported; keep Python quiet at exit
+        return 0
