@@ -20,6 +20,7 @@ Usage: ``python benchmarks/adp_transfer.py [--seeds 0,1] [--ns 5] [--train-steps
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import time
@@ -30,7 +31,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
-from adp_common import (
+from make_adp_reference import REFERENCE
+
+from thermogen.analysis import js_divergence
+from thermogen.analysis.mbar import MBARReweighter
+from thermogen.analysis.ramachandran import (
     BELOW,
     INSIDE,
     STATES,
@@ -39,10 +44,6 @@ from adp_common import (
     phi_psi_histogram,
     state_populations,
 )
-from make_adp_reference import REFERENCE
-
-from thermogen.analysis import js_divergence
-from thermogen.analysis.mbar import MBARReweighter
 from thermogen.models import DiffusionConfig, DiffusionModel
 from thermogen.provenance import run_record, write_json
 from thermogen.simulate.openmm_remd import OpenMMREMDConfig, run_openmm_remd
@@ -184,15 +185,33 @@ def load_reference() -> dict:
     }
 
 
+def previous_runs(args: argparse.Namespace) -> list[dict]:
+    """Per-seed results of the last run with the same settings (for ``--add``)."""
+    path = RESULTS / "adp_transfer.json"
+    if not path.exists():
+        return []
+    previous = json.loads(path.read_text())
+    same = (previous["settings"]["ns_per_replica"], previous["settings"]["train_steps"])
+    if same != (args.ns, args.train_steps):
+        raise SystemExit(f"{path} was made with other --ns/--train-steps: run without --add")
+    return previous["results"]["runs"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1", help="independent training runs")
     parser.add_argument("--ns", type=float, default=5.0, help="training ns per replica")
     parser.add_argument("--train-steps", type=int, default=6000, help="diffusion optimiser steps")
+    parser.add_argument(
+        "--add", action="store_true", help="keep the seeds already in the results JSON, add these"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     reference = load_reference()
-    runs = [run_seed(args, int(s), reference["histograms"]) for s in args.seeds.split(",")]
+    runs = previous_runs(args) if args.add else []
+    done = {run["seed"] for run in runs}
+    seeds = [int(s) for s in args.seeds.split(",") if int(s) not in done]
+    runs += [run_seed(args, seed, reference["histograms"]) for seed in seeds]
     summary = summarize(runs, reference)
     settings = {
         "training_ladder_K": TRAINING_LADDER,

@@ -20,8 +20,14 @@ from pathlib import Path
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
-from adp_common import REFERENCE_LADDER, STATES, TARGETS, phi_psi_histogram, state_populations
 
+from thermogen.analysis.ramachandran import (
+    REFERENCE_LADDER,
+    STATES,
+    TARGETS,
+    phi_psi_histogram,
+    state_populations,
+)
 from thermogen.fileio import atomic_write
 from thermogen.provenance import run_record, write_json
 from thermogen.simulate.openmm_remd import OpenMMREMDConfig, run_openmm_remd

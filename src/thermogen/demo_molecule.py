@@ -452,20 +452,11 @@ def _draw(
 
 def _free_energy_map(ax: Any, probability: np.ndarray, temperature: float, title: str) -> Any:
     """F = -k_B T ln p in kJ/mol, zero at the minimum, on phi/psi axes in degrees."""
+    from .report.figures import draw_free_energy
+
     edges = np.linspace(-180.0, 180.0, BINS + 1)
-    with np.errstate(divide="ignore"):
-        free = -KB_KJ_PER_MOL_K * temperature * np.log(probability)
-    free -= free[np.isfinite(free)].min()
-    free[free > FES_VMAX] = np.inf
-    image = ax.pcolormesh(
-        edges,
-        edges,
-        np.ma.masked_invalid(free).T,
-        cmap="viridis",
-        vmin=0.0,
-        vmax=FES_VMAX,
-        shading="flat",
-    )
+    kt = KB_KJ_PER_MOL_K * temperature
+    image = draw_free_energy(ax, edges, edges, probability, kt, FES_VMAX)
     style = {"color": "0.45", "lw": 0.8, "ls": "--"}
     ax.axvline(0.0, **style)
     for psi in ALPHA_R_PSI_DEGREES:

@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import QuadMesh
 from matplotlib.figure import Figure
 
 from ..analysis.melting import VantHoffFit
@@ -23,6 +24,7 @@ from ..fileio import atomic_write
 
 __all__ = [
     "METHOD_STYLE",
+    "draw_free_energy",
     "plot_free_energy",
     "plot_melting_curve",
     "plot_populations_vs_temperature",
@@ -130,13 +132,33 @@ def plot_free_energy(
     """A free-energy map F = -k_B T ln p (zero at its minimum) from a 2D histogram ``probability[ix, iy]``.
 
     Bins that are empty or above ``vmax`` are left white, so panels with different sample sizes
-    compare on one colour scale.
+    compare on one colour scale. ``temperature`` is k_B T in the energy unit (reduced units).
+    """
+    image = draw_free_energy(ax, x_edges, y_edges, probability, temperature, vmax)
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(axis_labels[0])
+    ax.set_ylabel(axis_labels[1])
+    ax.figure.colorbar(image, ax=ax, label=energy_label, shrink=0.85)
+
+
+def draw_free_energy(
+    ax: Axes,
+    x_edges: np.ndarray,
+    y_edges: np.ndarray,
+    probability: np.ndarray,
+    thermal_energy: float,
+    vmax: float,
+) -> QuadMesh:
+    """Colour map of F = -kT ln p (zero at its minimum) of a 2D histogram ``probability[ix, iy]``.
+
+    ``thermal_energy`` is k_B T in the unit of F (e.g. kJ/mol); empty bins and F > ``vmax`` are
+    left white. Returns the mesh, for a colour bar.
     """
     with np.errstate(divide="ignore"):
-        free = -temperature * np.log(probability)
+        free = -thermal_energy * np.log(probability)
     free -= free[np.isfinite(free)].min()
     free[free > vmax] = np.inf
-    image = ax.pcolormesh(
+    return ax.pcolormesh(
         x_edges,
         y_edges,
         np.ma.masked_invalid(free).T,
@@ -145,10 +167,6 @@ def plot_free_energy(
         vmax=vmax,
         shading="flat",
     )
-    ax.set_title(title, fontsize=10)
-    ax.set_xlabel(axis_labels[0])
-    ax.set_ylabel(axis_labels[1])
-    ax.figure.colorbar(image, ax=ax, label=energy_label, shrink=0.85)
 
 
 def temperature_axis_label(temperature_unit: str) -> str:
