@@ -94,6 +94,9 @@ def test_demo_reproduces_exact_populations_with_mbar(tmp_path):
         progress=False,
     )
     assert result.melting is None
+    assert result.report.stat().st_size > 50_000 and "data:image/png;base64," in (
+        result.report.read_text()
+    )
     assert result.figure.stat().st_size > 10_000
     assert result.table.read_text().count("\n") == 1 + 15
     inside = [r for r in result.rows if 1.0 < r.temperature < 4.0]

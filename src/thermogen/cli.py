@@ -526,6 +526,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     print(f"figure:     {result.figure}")
     print(f"table:      {result.table}")
     print(f"model run:  {result.run_dir}")
+    print(f"report:     {result.report}")
     melt = result.melting
     if melt is not None:
         low, high = melt.fit.tm_interval

@@ -23,6 +23,7 @@ from .demo_melting import MeltingDemo, run_melting_demo
 from .fileio import atomic_write
 from .models import DiffusionConfig, DiffusionModel
 from .provenance import run_record, write_json
+from .report import write_report
 from .report.figures import plot_free_energy, plot_populations_vs_temperature, save_figure
 from .simulate import REMDConfig, REMDResult, run_remd
 from .systems import MuellerBrown
@@ -67,6 +68,7 @@ class DemoResult:
     data: Path
     run_dir: Path
     melting: MeltingDemo | None
+    report: Path
 
 
 def run_demo(
@@ -79,7 +81,8 @@ def run_demo(
     progress: bool = True,
 ) -> DemoResult:
     """Run the demo; writes ``data.npz``, ``diffusion/``, ``populations.csv``, ``populations.png``,
-    ``run.json`` and, with ``melting``, ``latf/`` and ``melting.png``.
+    ``run.json``, the HTML report of the diffusion run (``report.html``) and, with ``melting``,
+    ``latf/``, ``melting.png`` and ``latent_fes.png``.
 
     Parameters
     ----------
@@ -163,6 +166,9 @@ def run_demo(
         out / "populations.png",
     )
     melt = run_melting_demo(out, seed=seed, progress=progress) if melting else None
+    report = write_report(
+        out / "diffusion", dataset, HELD_OUT_TEMPERATURES, out / "report.html", seed=seed
+    )
     write_json(
         out / "run.json",
         run_record(
@@ -183,7 +189,9 @@ def run_demo(
             },
         ),
     )
-    return DemoResult(rows, out, figure_path, table_path, data_path, out / "diffusion", melt)
+    return DemoResult(
+        rows, out, figure_path, table_path, data_path, out / "diffusion", melt, report
+    )
 
 
 def _melting_summary(melt: MeltingDemo) -> dict[str, float]:
