@@ -327,20 +327,25 @@ def test_train_refuses_data_without_trajectories(folder, kind):
     )
 
 
+def train_latf_args(folder: Path, config: Path) -> list:
+    """``thermogen train`` arguments for latf on the module's data with a YAML config."""
+    return [
+        "train",
+        folder / "data.npz",
+        "--model",
+        "latf",
+        "--out",
+        folder / "never",
+        "--config",
+        config,
+    ]
+
+
 def test_train_refuses_a_lag_longer_than_every_trajectory(folder):
     config = folder / "long_lag.yaml"
     config.write_text(yaml.safe_dump({**TINY, "spib": {**TINY["spib"], "lag": 500}}))
     fails(
-        [
-            "train",
-            folder / "data.npz",
-            "--model",
-            "latf",
-            "--out",
-            folder / "never",
-            "--config",
-            config,
-        ],
+        train_latf_args(folder, config),
         "field 'time'",
         "the lag (500 frames) is longer than every trajectory",
     )
@@ -382,16 +387,7 @@ def test_train_reports_a_typo_in_a_nested_key_with_file_and_dotted_key(folder):
     config = folder / "typo.yaml"
     config.write_text(yaml.safe_dump({"spib": {"lagg": 3}}))
     fails(
-        [
-            "train",
-            folder / "data.npz",
-            "--model",
-            "latf",
-            "--out",
-            folder / "never",
-            "--config",
-            config,
-        ],
+        train_latf_args(folder, config),
         f"{config}: field 'spib.lagg': unknown setting; did you mean 'spib.lag'?",
     )
     assert not (folder / "never").exists()
