@@ -31,7 +31,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
-from make_adp_reference import REFERENCE
 
 from thermogen.analysis import js_divergence
 from thermogen.analysis.mbar import MBARReweighter
@@ -41,6 +40,8 @@ from thermogen.analysis.ramachandran import (
     STATES,
     TARGETS,
     TRAINING_LADDER,
+    RamachandranReference,
+    load_adp_reference,
     phi_psi_histogram,
     state_populations,
 )
@@ -143,7 +144,7 @@ def run_seed(args: argparse.Namespace, seed: int, reference_hists: np.ndarray) -
     }
 
 
-def summarize(runs: list[dict], reference: dict) -> list[dict]:
+def summarize(runs: list[dict], reference: RamachandranReference) -> list[dict]:
     """Per target: mean JS of each method over seeds and populations with seed error bars."""
     out = []
     for i, t in enumerate(TARGETS):
@@ -159,30 +160,12 @@ def summarize(runs: list[dict], reference: dict) -> list[dict]:
                     pops.std(0, ddof=1) / np.sqrt(len(runs)) if len(runs) > 1 else pops[0] * np.nan
                 ).tolist(),
             }
-        row["reference_populations"] = reference["populations"][i].tolist()
-        row["reference_std_error"] = reference["std_error"][i].tolist()
-        row["reference_js_between_seeds"] = reference["js_between_seeds"][i]
+        row["reference_populations"] = reference.mean_populations[i].tolist()
+        row["reference_std_error"] = reference.std_error[i].tolist()
+        row["reference_js_between_seeds"] = float(reference.js_between_runs()[i])
         row["model_over_direct_js"] = row["model"]["js_mean"] / row["direct"]["js_mean"]
         out.append(row)
     return out
-
-
-def load_reference() -> dict:
-    """Mean histogram, populations and their seed error bars at each target."""
-    if not REFERENCE.exists():
-        raise SystemExit(f"{REFERENCE} is missing: run benchmarks/make_adp_reference.py first")
-    ref = np.load(REFERENCE)
-    hists, pops = ref["histograms"], ref["populations"]  # (seeds, targets, ...)
-    if not np.allclose(ref["temperatures"], TARGETS):
-        raise SystemExit(f"{REFERENCE} holds other temperatures: rerun make_adp_reference.py")
-    n = len(ref["seeds"])
-    return {
-        "histograms": hists.mean(0),
-        "populations": pops.mean(0),
-        "std_error": pops.std(0, ddof=1) / np.sqrt(n),
-        "js_between_seeds": [float(js_divergence(hists[0, i], hists[1, i])) for i in range(3)],
-        "seeds": ref["seeds"].tolist(),
-    }
 
 
 def previous_runs(args: argparse.Namespace) -> list[dict]:
@@ -207,11 +190,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    reference = load_reference()
+    reference = load_adp_reference()
+    if not np.allclose(reference.temperatures, TARGETS):
+        raise SystemExit("the reference holds other temperatures: rerun make_adp_reference.py")
     runs = previous_runs(args) if args.add else []
     done = {run["seed"] for run in runs}
     seeds = [int(s) for s in args.seeds.split(",") if int(s) not in done]
-    runs += [run_seed(args, seed, reference["histograms"]) for seed in seeds]
+    runs += [run_seed(args, seed, reference.mean_histograms) for seed in seeds]
     summary = summarize(runs, reference)
     settings = {
         "training_ladder_K": TRAINING_LADDER,
@@ -222,7 +207,7 @@ def main() -> None:
         "direct_ns": args.ns * len(TRAINING_LADDER),
         "train_steps": args.train_steps,
         "generated_per_temperature": N_GENERATED,
-        "reference_seeds": reference["seeds"],
+        "reference_seeds": reference.seeds.tolist(),
         "states": STATES,
     }
     path = write_json(

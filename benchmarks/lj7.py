@@ -11,7 +11,8 @@ training pair (lag 1 or 2.5 time units) SPIB merged the three higher isomers int
 0.3 they interconvert within ~1-3 time units.
 
 The reference is the project's own long REMD at T = 0.175, 0.2, 0.225, 0.25, 0.3, made once by
-``benchmarks/make_lj7_reference.py`` and stored in ``benchmarks/reference/lj7_reference.npz``.
+``benchmarks/make_lj7_reference.py`` and stored in ``benchmarks/reference/lj7_reference.npz`` (4 MB, not
+in git: the script regenerates it from its fixed seed).
 The model is tested at 0.175 (below the training pair), 0.225 (between) and 0.3 (above), and
 checked at the two training temperatures. Generated latents have no coordinates, so there is no
 (mu2, mu3) for them; the comparison is made in the model's latent space instead:

@@ -3,8 +3,10 @@
 Independent replica-exchange runs (one per seed) on a dense ladder, 300-580 K, that contains
 every target temperature. For each target and seed it stores the 36 x 36 periodic phi/psi
 histogram and the populations of C7eq/beta, alphaR and C7ax/alphaL; across seeds, their means
-and standard errors (the reference's error bars). Writes ``benchmarks/reference/adp_reference.npz``
-and a JSON record (settings, seeds, versions, speed, swap acceptance).
+and standard errors (the reference's error bars). Writes the arrays to the package file
+``thermogen/systems/data/adp_reference.npz`` (read by ``adp_transfer.py`` and by
+``thermogen demo --system alanine-dipeptide``) and a JSON record (settings, seeds, versions,
+speed, swap acceptance) to ``benchmarks/reference/adp_reference.json``.
 
 Usage: ``python benchmarks/make_adp_reference.py [--ns 3] [--seeds 0,1,2]``
 """
@@ -22,6 +24,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import numpy as np
 
 from thermogen.analysis.ramachandran import (
+    REFERENCE_FILE,
     REFERENCE_LADDER,
     STATES,
     TARGETS,
@@ -33,7 +36,8 @@ from thermogen.provenance import run_record, write_json
 from thermogen.simulate.openmm_remd import OpenMMREMDConfig, run_openmm_remd
 from thermogen.systems.molecules import get_molecule
 
-REFERENCE = Path(__file__).parent / "reference" / "adp_reference.npz"
+RECORD = Path(__file__).parent / "reference" / "adp_reference.json"
+"""Run record of the reference; the arrays go to the package file that the demo reads too."""
 
 
 def main() -> None:
@@ -67,8 +71,7 @@ def main() -> None:
             }
         )
     hists, pops = np.array(hists), np.array(pops)  # (seeds, targets, ...)
-    REFERENCE.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(REFERENCE) as tmp, open(tmp, "wb") as handle:
+    with atomic_write(REFERENCE_FILE) as tmp, open(tmp, "wb") as handle:
         np.savez_compressed(
             handle,
             temperatures=np.array(TARGETS),
@@ -76,10 +79,13 @@ def main() -> None:
             populations=pops,
             states=np.array(STATES),
             seeds=np.array(seeds),
+            ladder=np.array(REFERENCE_LADDER),
+            ns_per_replica=np.array(args.ns),
+            source=np.array("benchmarks/make_adp_reference.py"),
         )
     error = pops.std(axis=0, ddof=1) / np.sqrt(len(seeds)) if len(seeds) > 1 else pops[0] * np.nan
     write_json(
-        REFERENCE.with_suffix(".json"),
+        RECORD,
         run_record(
             "benchmarks/make_adp_reference.py",
             {"ladder_K": REFERENCE_LADDER, "ns_per_replica": args.ns, "targets_K": TARGETS},
@@ -95,7 +101,7 @@ def main() -> None:
     for i, t in enumerate(TARGETS):
         cells = (f"{m:.4f} +/- {e:.4f}" for m, e in zip(pops.mean(0)[i], error[i], strict=True))
         print(f"{t:6.0f} " + " ".join(f"{c:>16}" for c in cells))
-    print(f"wrote {REFERENCE}")
+    print(f"wrote {REFERENCE_FILE} and {RECORD}")
 
 
 if __name__ == "__main__":
