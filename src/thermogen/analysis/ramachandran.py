@@ -11,10 +11,8 @@ targets inside it and below it) are defined here too; ``benchmarks/adp_common.py
 :func:`load_adp_reference` reads ``thermogen/systems/data/adp_reference.npz``: at each target
 temperature, the phi/psi histogram and state populations of independent dense-ladder
 replica-exchange runs, one per seed, made by ``benchmarks/make_adp_reference.py`` (vacuum,
-AMBER99SB-ILDN, ladder :data:`REFERENCE_LADDER`). It is a copy of that script's
-``benchmarks/reference/adp_reference.npz`` with the ladder, ns per replica and the command
-(``source``) from its JSON record added, so the reference ships with the package; regenerate
-both together.
+AMBER99SB-ILDN, ladder :data:`REFERENCE_LADDER`), which writes this file directly (so the
+reference ships with the package) and its run record to ``benchmarks/reference/``.
 """
 
 from __future__ import annotations
