@@ -16,7 +16,8 @@ import pytest
 from thermogen.data import load_dataset
 from thermogen.errors import InputError, UsageError
 from thermogen.simulate import OpenMMREMDConfig, choose_platform, run_openmm_remd
-from thermogen.simulate.remd_store import count_round_trips, read_store
+from thermogen.simulate.remd_store import read_store
+from thermogen.simulate.round_trips import count_round_trips
 from thermogen.systems import get_molecule
 
 os.environ.setdefault("OPENMM_CPU_THREADS", "1")  # the CPU platform, when timed, on one thread

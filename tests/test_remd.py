@@ -91,7 +91,7 @@ def test_swap_book_counts_round_trips():
         book.attempt(np.array([1.0, 0.5]), np.zeros((1, 2)), rng)
         states.append(book.state_of[0].tolist())
     assert states == [[1, 0], [1, 0], [0, 1], [0, 1]]
-    assert book.round_trips == 1  # replica 0: bottom -> top -> bottom; replica 1 is half way
+    assert book.trips.count == 1  # replica 0: bottom -> top -> bottom; replica 1 is half way
     np.testing.assert_array_equal(book.acceptance, [1.0])
 
 

@@ -47,12 +47,12 @@ from .platforms import PlatformChoice, choose_platform
 from .remd_store import (
     METADATA_KEY,
     StoreContents,
-    count_round_trips,
     import_openmmtools,
     read_store,
     store_paths,
     stored_settings,
 )
+from .round_trips import count_round_trips
 
 __all__ = [
     "DEFAULT_LADDER",

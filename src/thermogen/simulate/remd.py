@@ -22,6 +22,7 @@ from ..data.io import save_dataset
 from ..provenance import run_record, write_json
 from ..systems.base import SimulationSystem
 from .langevin import LangevinState, baoab_step
+from .round_trips import RoundTripCounter
 
 __all__ = ["REMDConfig", "REMDResult", "run_remd"]
 
@@ -135,9 +136,8 @@ class _SwapBook:
         self.state_of = np.tile(np.arange(n_temps), (n_chains, 1))  # [chain, replica] -> state
         self.attempts = np.zeros(max(n_temps - 1, 0), dtype=np.int64)
         self.accepted = np.zeros(max(n_temps - 1, 0), dtype=np.int64)
-        # 0: bottom not reached yet, 1: left the bottom, 2: reached the top since the bottom
-        self.phase = (self.state_of == 0).astype(np.int8)
-        self.round_trips = 0
+        self.trips = RoundTripCounter(n_temps, self.state_of.shape)
+        self.trips.update(self.state_of)
         self.parity = 0
 
     def attempt(
@@ -168,15 +168,8 @@ class _SwapBook:
             self.state_of[rows, hi[accept]],
             self.state_of[rows, lo[accept]],
         )
-        self._count_round_trips()
+        self.trips.update(self.state_of)
         return old
-
-    def _count_round_trips(self) -> None:
-        at_bottom = self.state_of == 0
-        at_top = self.state_of == self.state_of.shape[1] - 1
-        self.round_trips += int((at_bottom & (self.phase == 2)).sum())
-        self.phase[at_bottom] = 1
-        self.phase[at_top & (self.phase == 1)] = 2
 
     @property
     def acceptance(self) -> np.ndarray:
@@ -270,5 +263,5 @@ def run_remd(system: SimulationSystem, config: REMDConfig, progress: bool = True
         source=f"REMD {system.name}",
     )
     return REMDResult(
-        dataset, book.acceptance, book.round_trips, n_walkers * total / elapsed, config
+        dataset, book.acceptance, book.trips.count, n_walkers * total / elapsed, config
     )

@@ -25,7 +25,6 @@ from ..errors import InputError
 __all__ = [
     "METADATA_KEY",
     "StoreContents",
-    "count_round_trips",
     "import_openmmtools",
     "read_store",
     "store_paths",
@@ -154,30 +153,3 @@ def read_store(store: str | Path) -> StoreContents:
     except (OSError, KeyError):
         raise InputError(checkpoint, "positions", "cannot be read (missing or damaged)") from None
     return StoreContents(settings, last, states, energies, accepted, proposed, positions)
-
-
-def count_round_trips(state_index: np.ndarray, n_states: int) -> int:
-    """Round trips lowest -> highest -> lowest temperature, summed over replicas.
-
-    Parameters
-    ----------
-    state_index
-        (n_iterations, R) int: the temperature index of each replica at each iteration.
-    n_states
-        Number of temperatures K.
-
-    Examples
-    --------
-    >>> count_round_trips(np.array([[0], [1], [2], [1], [0], [2], [0]]), 3)
-    2
-    """
-    state_index = np.asarray(state_index)
-    # 0: bottom not reached yet, 1: left the bottom, 2: reached the top since the bottom
-    phase = np.zeros(state_index.shape[1], dtype=np.int8)
-    trips = 0
-    for states in state_index:
-        at_bottom, at_top = states == 0, states == n_states - 1
-        trips += int((at_bottom & (phase == 2)).sum())
-        phase[at_bottom] = 1
-        phase[at_top & (phase == 1)] = 2
-    return trips
