@@ -134,7 +134,7 @@ def test_resume_continues_from_the_store_and_keeps_earlier_frames(molecule, tmp_
 def test_a_damaged_store_is_refused_in_one_line(molecule, tmp_path):
     (tmp_path / "bad.nc").write_text("not netcdf")
     config = OpenMMREMDConfig(LADDER, ns=0.001, exchange_ps=0.1, platform="Reference")
-    with pytest.raises(InputError, match="not a complete openmmtools store"):
+    with pytest.raises(InputError, match=r"not a NetCDF file.*start over with --overwrite"):
         run_openmm_remd(molecule, config, tmp_path / "bad.nc", progress=False)
 
 

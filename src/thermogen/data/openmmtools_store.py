@@ -73,8 +73,13 @@ class OpenMMToolsStore:
     states : numpy.ndarray
         (I, R) int: ``states[i, r]`` is the state replica r was in at iteration i (I = last
         iteration + 1).
+    reduced_potentials : numpy.ndarray
+        (I, R, S) reduced potential u = U / (k_B T_s) of replica r at iteration i in state s.
     potential_energies : numpy.ndarray
         (I, R) potential energy of replica r at iteration i in kJ/mol (U + pV at constant pressure).
+    accepted, proposed : numpy.ndarray or None
+        (I, S, S) int: swaps accepted and proposed between states at each iteration (None when
+        the store holds no mixing statistics).
     position_iterations : numpy.ndarray
         (F,) the iterations whose positions are stored (every ``checkpoint_interval``-th).
     checkpoint_interval : int
@@ -169,6 +174,10 @@ class OpenMMToolsStore:
             reduced, states, self.temperatures, neighborhoods, path
         )
         self.is_periodic = _uses_periodic_boundaries(serialized, path)
+        self.accepted, self.proposed = (
+            np.asarray(nc.variables[name][:n], dtype=np.int64) if name in nc.variables else None
+            for name in ("accepted", "proposed")
+        )
 
     def _read_checkpoint(self) -> None:
         nc, path = self._checkpoint, self.checkpoint_path
@@ -199,6 +208,22 @@ class OpenMMToolsStore:
         self._boxes = nc.variables.get("box_vectors") if self.is_periodic else None
         if self._boxes is not None:
             self._boxes.set_auto_mask(False)
+
+    def metadata(self, key: str) -> Any:
+        """The metadata entry ``key`` (openmmtools writes each as a YAML string).
+
+        Raises
+        ------
+        InputError
+            If the store has no such entry.
+        """
+        group = self._analysis.groups.get("metadata")
+        if group is None or key not in group.variables:
+            raise InputError(self.path, f"metadata/{key}", "is missing from the store")
+        variable = group.variables[key]
+        variable.set_auto_mask(False)
+        text = bytes(np.asarray(variable[:]).ravel()).decode()
+        return yaml.load(text, Loader=_StoreLoader)
 
     # ------------------------------------------------------------------ properties
     @property

@@ -4,7 +4,8 @@ A store is two files written by ``openmmtools.multistate.MultiStateReporter``: `
 (per iteration: each replica's thermodynamic state, reduced potentials, swap statistics, and
 the run's metadata) and ``NAME_checkpoint.nc`` (positions and velocities of every replica at
 every iteration, nm and nm/ps, single precision). Iteration 0 is the starting structure.
-thermogen records its settings as JSON in the metadata entry ``thermogen_settings``.
+thermogen records its settings as JSON in the metadata entry ``thermogen_settings``. It is read
+with the reader of ``thermogen featurize --store``, :class:`~thermogen.data.openmmtools_store.OpenMMToolsStore`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import contextlib
 import io
 import json
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..data.openmmtools_store import OpenMMToolsStore
 from ..errors import InputError
 
 __all__ = [
@@ -82,30 +83,25 @@ def import_openmmtools() -> Any:
     return openmmtools
 
 
-@contextlib.contextmanager
-def open_store(store: Path) -> Iterator[Any]:
-    """An openmmtools ``MultiStateReporter`` open for reading, with one-line errors."""
-    import netCDF4
-
-    multistate = import_openmmtools().multistate
-    reporter = multistate.MultiStateReporter(str(store), checkpoint_interval=1)
+def _open(store: Path) -> OpenMMToolsStore:
+    """The store for reading; a damaged one is refused with the way out (``--overwrite``)."""
     try:
-        for path in store_paths(store):  # openmmtools retries a bad file for 8 s; fail at once
-            netCDF4.Dataset(path, "r").close()
-        reporter.open(mode="r")
-        reporter.read_last_iteration(last_checkpoint=False)
-    except Exception:  # netCDF4, HDF5 and openmmtools raise many types on a damaged file
-        reporter.close()
+        return OpenMMToolsStore(store)
+    except InputError as err:
         raise InputError(
-            store,
-            None,
-            "is not a complete openmmtools store (killed before its first iteration?); "
-            "start over with --overwrite",
+            err.source,
+            err.field,
+            f"{err.problem}; if a killed run left it, start over with --overwrite",
         ) from None
+
+
+def _settings(contents: OpenMMToolsStore) -> dict[str, Any]:
     try:
-        yield reporter
-    finally:
-        reporter.close()
+        return json.loads(contents.metadata(METADATA_KEY))
+    except InputError:
+        raise InputError(
+            contents.path, "metadata", "was not written by thermogen simulate"
+        ) from None
 
 
 def stored_settings(store: str | Path) -> dict[str, Any]:
@@ -116,13 +112,8 @@ def stored_settings(store: str | Path) -> dict[str, Any]:
     InputError
         If the file is not a complete openmmtools store, or not one thermogen wrote.
     """
-    store = store_paths(store)[0]
-    with open_store(store) as reporter:
-        try:
-            text = reporter.read_dict(f"metadata/{METADATA_KEY}")
-        except (KeyError, ValueError, IndexError):
-            raise InputError(store, "metadata", "was not written by thermogen simulate") from None
-    return json.loads(text)
+    with _open(store_paths(store)[0]) as contents:
+        return _settings(contents)
 
 
 def read_store(store: str | Path) -> StoreContents:
@@ -133,23 +124,15 @@ def read_store(store: str | Path) -> StoreContents:
     store
         The ``.nc`` file; its checkpoint file must sit beside it.
     """
-    import netCDF4
-
-    store, checkpoint = store_paths(store)
-    settings = stored_settings(store)
-    with open_store(store) as reporter:
-        last = reporter.read_last_iteration(last_checkpoint=False)
-        keep = slice(0, last + 1)
-        states = np.asarray(reporter.read_replica_thermodynamic_states(keep), dtype=np.int64)
-        energies = np.asarray(reporter.read_energies(keep)[0], dtype=float)
-        accepted, proposed = (
-            np.asarray(a, dtype=np.int64) for a in reporter.read_mixing_statistics(keep)
+    with _open(store_paths(store)[0]) as contents:
+        if contents.accepted is None or contents.checkpoint_interval != 1:
+            raise InputError(contents.path, "accepted", "was not written by thermogen simulate")
+        return StoreContents(
+            _settings(contents),
+            contents.last_iteration,
+            contents.states,
+            contents.reduced_potentials,
+            contents.accepted,
+            contents.proposed,
+            contents.positions(contents.position_iterations),
         )
-    # every iteration is a checkpoint (checkpoint_interval = 1): read the positions at once
-    # rather than replica by replica through MultiStateReporter.read_sampler_states
-    try:
-        with netCDF4.Dataset(checkpoint, "r") as nc:
-            positions = np.asarray(nc.variables["positions"][keep], dtype=np.float32)
-    except (OSError, KeyError):
-        raise InputError(checkpoint, "positions", "cannot be read (missing or damaged)") from None
-    return StoreContents(settings, last, states, energies, accepted, proposed, positions)
