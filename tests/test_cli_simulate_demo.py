@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from thermogen.data import load_dataset
-from thermogen.demo import format_table, run_demo
-from thermogen.demo_melting import run_melting_demo
+from thermogen.demo import format_table
 
 
 def thermogen(*args: str) -> subprocess.CompletedProcess:
@@ -83,48 +82,29 @@ def test_simulate_rejects_bad_options_in_one_line(tmp_path, args, fragment):
     assert not (tmp_path / "x.npz").exists()
 
 
-def test_demo_reproduces_exact_populations_with_mbar(tmp_path):
-    result = run_demo(
-        tmp_path / "demo",
-        seed=1,
-        n_chains=32,
-        n_steps=20_000,
-        train_steps=200,
-        melting=False,
-        progress=False,
-    )
-    assert result.melting is None
-    assert result.report.stat().st_size > 50_000 and "data:image/png;base64," in (
-        result.report.read_text()
-    )
-    assert result.figure.stat().st_size > 10_000
-    assert result.table.read_text().count("\n") == 1 + 15
+def test_default_demo_matches_exact_populations(default_demo):
+    result = default_demo
     inside = [r for r in result.rows if 1.0 < r.temperature < 4.0]
     assert all(abs(r.z_score) < 4 for r in inside), format_table(result.rows)
-    for temperature in {
-        r.temperature for r in result.rows
-    }:  # the model's populations are distributions
+    assert max(abs(r.diffusion - r.exact) for r in inside) < 0.02, format_table(result.rows)
+    for temperature in {r.temperature for r in result.rows}:  # populations are distributions
         assert sum(
             r.diffusion for r in result.rows if r.temperature == temperature
         ) == pytest.approx(1.0)
-    assert (result.run_dir / "model.pt").exists() and (tmp_path / "demo" / "run.json").exists()
+    assert result.figure.stat().st_size > 10_000
+    assert result.table.read_text().count("\n") == 1 + len(result.rows)
+    assert (result.run_dir / "model.pt").exists() and (result.out_dir / "run.json").exists()
+    assert result.report.stat().st_size > 50_000 and "data:image/png;base64," in (
+        result.report.read_text()
+    )
 
 
-def test_demo_melting_curve_from_two_temperatures_follows_the_exact_one(tmp_path):
-    melt = run_melting_demo(tmp_path, seed=2, progress=False)
+def test_default_demo_melting_curve_from_two_temperatures_follows_the_exact_one(default_demo):
+    melt = default_demo.melting
     # 4000 trajectories per temperature: the data's populations are within ~0.008 (one standard
     # error) of exact; with 600, seed 2 drew data 0.043 off at T = 1.12, and LaTF followed them
     assert melt.max_error < 0.05
-    assert melt.fit.tm == pytest.approx(melt.exact_tm, rel=0.03)
+    assert melt.fit.tm == pytest.approx(melt.exact_tm, rel=0.02)
     assert melt.fit.tm_interval[0] < melt.fit.tm < melt.fit.tm_interval[1]
     assert melt.figure.stat().st_size > 10_000 and (melt.run_dir / "model.pt").exists()
     assert melt.latent_figure.stat().st_size > 10_000
-
-
-@pytest.mark.slow
-def test_default_demo_diffusion_matches_exact_populations_inside_the_ladder(tmp_path):
-    result = run_demo(tmp_path / "demo", progress=False)
-    inside = [r for r in result.rows if 1.0 < r.temperature < 4.0]
-    assert max(abs(r.diffusion - r.exact) for r in inside) < 0.02, format_table(result.rows)
-    assert result.melting.max_error < 0.05
-    assert result.melting.fit.tm == pytest.approx(result.melting.exact_tm, rel=0.02)

@@ -42,6 +42,16 @@ def test_weights_normalised_and_ess_collapses_outside_the_ladder():
     assert outside < 0.1 * inside
 
 
+def test_overlap_matrix_is_stochastic_and_falls_with_the_temperature_gap():
+    near = MBARReweighter(harmonic_dataset([1.0, 1.02], 3000, dim=200)).overlap_matrix()
+    far = MBARReweighter(harmonic_dataset([1.0, 2.0], 3000, dim=200)).overlap_matrix()
+    for matrix in (near, far):
+        assert matrix.shape == (2, 2)
+        np.testing.assert_allclose(matrix.sum(axis=1), 1.0, atol=1e-8)
+    assert near[0, 1] > 0.3  # identical ensembles would give 0.5
+    assert far[0, 1] < 1e-3  # 200-d energies: 100 ± 10 at T, 200 ± 20 at 2T
+
+
 def test_kish_effective_sample_size():
     assert kish_effective_sample_size(np.zeros(100)) == pytest.approx(100)
     assert kish_effective_sample_size(np.log([1.0, 0.0 + 1e-300, 1e-300])) == pytest.approx(1.0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +19,7 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError, ThermogenError, UsageError
+from .fileio import write_npz
 
 __all__ = ["build_parser", "main"]
 
@@ -162,8 +164,7 @@ def _simulate_molecule(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     from .config import dataclass_from_mapping, load_yaml_mapping
     from .data import load_dataset
-    from .models import MODEL_CLASSES, MODEL_CONFIGS, DiffusionModel
-    from .provenance import run_record, write_json
+    from .models import MODEL_CONFIGS, fit_run, fit_summary
 
     if args.model != "diffusion":
         for option, reason in _DIFFUSION_ONLY_TRAIN.items():
@@ -180,41 +181,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.seed is not None:
         config = _with_seed(config, args.seed)
     dataset = load_dataset(args.data, **_csv_options(args))
-    if args.model == "diffusion":
-        if args.device is not None:
-            config = replace(config, train=replace(config.train, device=args.device))
-        model = DiffusionModel.fit(
-            dataset, config, run_dir=args.out, resume=args.resume, progress=not args.quiet
-        )
-        last = model.history[-1] if model.history else {}
-        print(
-            f"trained {args.model} on {dataset.n_frames} frames at {len(dataset.temperatures)} temperatures: "
-            f"step {int(last.get('step', 0))}, train loss {last.get('train_loss', float('nan')):.4f}, "
-            f"validation loss {last.get('validation_loss', float('nan')):.4f}"
-        )
-        print(f"run folder: {args.out}")
-        return 0
-    model = MODEL_CLASSES[args.model].fit(dataset, config, progress=not args.quiet)
-    model.save(args.out)
-    write_json(
-        Path(args.out) / "config.json",
-        run_record(
-            "train",
-            {"model": args.model, **config.to_dict(), "data": dataset.source},
-            _seed_of(config),
-            {
-                "n_frames": dataset.n_frames,
-                "temperatures": dataset.temperatures,
-                "temperature_unit": dataset.temperature_unit,
-                "feature_names": list(dataset.feature_names),
-                "n_states": model.n_states,
-                "history": list(model.history),
-            },
-        ),
+    if args.model == "diffusion" and args.device is not None:
+        config = replace(config, train=replace(config.train, device=args.device))
+    model = fit_run(
+        args.model, dataset, config, args.out, resume=args.resume, progress=not args.quiet
     )
     print(
         f"trained {args.model} on {dataset.n_frames} frames at {len(dataset.temperatures)} "
-        f"temperatures: {model.n_states} metastable states found"
+        f"temperatures: {fit_summary(model)}"
     )
     print(f"run folder: {args.out}")
     return 0
@@ -231,11 +205,6 @@ def _with_seed(config: Any, seed: int) -> Any:
     return replace(config, train=replace(config.train, seed=seed))
 
 
-def _seed_of(config: Any) -> int:
-    """The seed of the first training stage of ``config``."""
-    return config.spib.train.seed if hasattr(config, "spib") else config.train.seed
-
-
 def _load_run(run_dir: str, kinds: tuple[str, ...], purpose: str) -> tuple[str, Any]:
     """The kind and the model of a run folder, refusing other kinds with ``purpose`` as reason."""
     from .models import load_model, model_kind
@@ -244,21 +213,6 @@ def _load_run(run_dir: str, kinds: tuple[str, ...], purpose: str) -> tuple[str, 
     if kind not in kinds:
         raise InputError(Path(run_dir) / "model.pt", "kind", f"is a {kind} model: {purpose}")
     return kind, load_model(run_dir)
-
-
-def _write_arrays(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
-    """Write ``arrays`` to an ``.npz`` file atomically (``.npz`` appended when missing)."""
-    from .fileio import atomic_write
-
-    target = Path(path)
-    if target.suffix != ".npz":
-        target = target.with_name(target.name + ".npz")
-    try:
-        with atomic_write(target) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, **arrays)
-    except OSError as err:
-        raise InputError(target, None, f"cannot be written ({err.strerror or err})") from None
-    return target
 
 
 def _state_table(temperatures: np.ndarray, populations: np.ndarray, unit: str) -> str:
@@ -285,7 +239,7 @@ def _cmd_transform(args: argparse.Namespace) -> int:
     dataset = load_dataset(args.data, **_csv_options(args))
     _check_features(dataset.source, dataset.feature_names, model.feature_names)
     cv, state = model.transform(dataset.features)
-    path = _write_arrays(
+    path = write_npz(
         args.out,
         {
             "cv": cv.astype(float),
@@ -383,18 +337,9 @@ def _sample_latf(args: argparse.Namespace, model: Any, temperatures: np.ndarray)
             f"{', '.join(given)}: {'options' if len(given) > 1 else 'an option'} of diffusion "
             "runs only (a latf run samples its flow exactly)"
         )
-    cv, prob = model.sample(temperatures, args.n, seed=args.seed)  # (K, n, d), (K, n, S)
-    state = prob.argmax(axis=2)
-    path = _write_arrays(
-        args.out,
-        {
-            "cv": cv.reshape(-1, cv.shape[2]),
-            "state": state.reshape(-1).astype(np.int64),
-            "state_prob": prob.reshape(-1, prob.shape[2]),
-            "temperature": np.repeat(temperatures, args.n),
-            "temperature_unit": np.array(model.temperature_unit),
-        },
-    )
+    table = model.sample_table(temperatures, args.n, seed=args.seed)
+    path = write_npz(args.out, table)
+    state = table["state"].reshape(len(temperatures), args.n)
     populations = np.stack([np.bincount(s, minlength=model.n_states) for s in state]) / args.n
     write_json(
         path.with_suffix(".run.json"),
@@ -505,6 +450,20 @@ def _unit_names(temperature_unit: str) -> tuple[str, str]:
     if temperature_unit == "K":
         return "K", "kJ/mol"
     return "reduced units", "reduced energy units"
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .simulate import RunInterrupted
+    from .workflow import load_workflow_config, run_workflow
+
+    config = load_workflow_config(args.config, args.overrides)
+    try:
+        result = run_workflow(config, progress=not args.quiet)
+    except RunInterrupted as stop:  # a molecular REMD run continues when run again
+        print(f"thermogen run: {stop}", file=sys.stderr)
+        return 130
+    print(result.summary())
+    return 0
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -618,6 +577,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         n_samples=args.samples,
         seed=args.seed,
         device=args.device,
+        reference=args.reference,
     )
     print(f"wrote {path} (figures and tables in {path.parent / (path.stem + '_files')})")
     return 0
@@ -1041,6 +1001,35 @@ def build_parser() -> argparse.ArgumentParser:
     )
     featurize.set_defaults(func=_cmd_featurize)
 
+    from .workflow import SCHEMA_HELP
+
+    run = sub.add_parser(
+        "run",
+        help="simulate or import, train, sample and report, all from one YAML file",
+        description=textwrap.fill(
+            "Run the whole pipeline from one YAML file: simulate a system "
+            "('system', 'simulate') or read a dataset ('data'), train a model ('model': kind "
+            "diffusion, latf or spib and its settings), sample ('sample') and write the HTML report "
+            "('report') to the folder 'out', with the resolved config (run.yaml) and a run record "
+            "(run.json: seed, versions, timings). Every key and input file is checked before the "
+            "first step starts. Examples for the built-in systems are in the repository's "
+            "examples/ folder.",
+            width=79,
+        ),
+        epilog=SCHEMA_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    run.add_argument("config", help="workflow settings (.yaml)")
+    run.add_argument(
+        "overrides",
+        nargs="*",
+        metavar="KEY=VALUE",
+        help="settings that replace the file's, by dotted key, values read as YAML "
+        "(e.g. model.train.steps=200 seed=3 out=runs/try2 'sample.temperatures=[0.8, 2]')",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.set_defaults(func=_cmd_run)
+
     demo = sub.add_parser(
         "demo",
         help="simulate REMD, then compare MBAR and the diffusion model at new temperatures with "
@@ -1081,18 +1070,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="a self-contained HTML report of a diffusion run (figures, metrics, warnings)",
         description="Write one HTML file that opens offline (figures embedded): data overview, "
         "training curves and settings, generated vs data distributions at the trained "
-        "temperatures with JS divergences and their noise floor, generated vs MBAR free-energy "
-        "maps at --temperatures, the heat capacity from MBAR, and plain-word warnings. Figures "
-        "(PNG) and tables (CSV) are also written to OUT_files/ beside the HTML.",
+        "temperatures with JS divergences and their noise floor, generated vs MBAR (and "
+        "--reference) free-energy maps at --temperatures, the heat capacity from MBAR, the "
+        "melting curve of LaTF runs, and plain-word warnings. The data overview gives the energy "
+        "overlap of neighbouring temperatures, and swap acceptance and replica round trips when "
+        "known. Figures (PNG) and tables (CSV) are also written to OUT_files/ beside the HTML.",
     )
-    report.add_argument("run_dir", help="run folder written by 'thermogen train --model diffusion'")
+    report.add_argument(
+        "run_dir", help="run folder written by 'thermogen train' (diffusion, spib or latf)"
+    )
     report.add_argument(
         "--data", help="training data (.npz or .csv; default: the file named in config.json)"
     )
     report.add_argument(
         "--temperatures",
         metavar="T1,T2,...",
-        help="new temperatures to compare with MBAR (units of the training data)",
+        help="new temperatures to compare with MBAR (units of the training data; default: "
+        "the reference's temperatures when --reference is given)",
+    )
+    report.add_argument(
+        "--reference",
+        metavar="REF",
+        help="held-out frames (.npz or .csv, the training data's format) at target temperatures: "
+        "shown beside the generated and MBAR maps, with JS divergences against it",
     )
     report.add_argument("--out", default="report.html", help="HTML file (default report.html)")
     report.add_argument(
@@ -1104,11 +1104,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _use_file_backend() -> None:
+    """Draw with matplotlib's Agg backend: the commands write figures to files, never windows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
+    _use_file_backend()
     try:
         return func(args)
     except ThermogenError as err:

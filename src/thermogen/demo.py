@@ -19,6 +19,7 @@ import numpy as np
 
 from .analysis import bootstrap_populations, histogram, js_divergence
 from .analysis.mbar import MBARReweighter, ReweightedEstimate
+from .data import MultiTempDataset, save_dataset
 from .demo_melting import MeltingDemo, run_melting_demo
 from .fileio import atomic_write
 from .models import DiffusionConfig, DiffusionModel
@@ -34,6 +35,9 @@ HELD_OUT_TEMPERATURES = (0.8, 1.26, 2.0, 3.17, 5.0)
 """Targets of the demo: three between the simulated temperatures, one below and one above."""
 N_GENERATED = 20_000
 """Frames the diffusion model generates per held-out temperature."""
+N_REFERENCE = 10_000
+"""Exact i.i.d. frames per held-out temperature in the report's reference (``reference_exact.npz``),
+and frames the report generates per temperature (equal sample sizes give comparable maps)."""
 FES_TEMPERATURE = 0.8
 """Held-out temperature of the free-energy maps: below the simulated ladder (extrapolation)."""
 _FES_RANGES = [(-1.8, 1.3), (-0.6, 2.3)]
@@ -81,7 +85,8 @@ def run_demo(
     progress: bool = True,
 ) -> DemoResult:
     """Run the demo; writes ``data.npz``, ``diffusion/``, ``populations.csv``, ``populations.png``,
-    ``run.json``, the HTML report of the diffusion run (``report.html``) and, with ``melting``,
+    ``run.json``, the HTML report of the diffusion run (``report.html``, against exact frames
+    saved as ``reference_exact.npz``) and, with ``melting``,
     ``latf/``, ``melting.png`` and ``latent_fes.png``.
 
     Parameters
@@ -166,8 +171,16 @@ def run_demo(
         out / "populations.png",
     )
     melt = run_melting_demo(out, seed=seed, progress=progress) if melting else None
+    reference = _exact_reference(system, HELD_OUT_TEMPERATURES, N_REFERENCE, seed)
     report = write_report(
-        out / "diffusion", dataset, HELD_OUT_TEMPERATURES, out / "report.html", seed=seed
+        out / "diffusion",
+        data_path,
+        HELD_OUT_TEMPERATURES,
+        out / "report.html",
+        n_samples=N_REFERENCE,
+        seed=seed,
+        reference=save_dataset(reference, out / "reference_exact.npz"),
+        reference_kind="exact",
     )
     write_json(
         out / "run.json",
@@ -191,6 +204,24 @@ def run_demo(
     )
     return DemoResult(
         rows, out, figure_path, table_path, data_path, out / "diffusion", melt, report
+    )
+
+
+def _exact_reference(
+    system: MuellerBrown, temperatures: tuple[float, ...], n: int, seed: int
+) -> MultiTempDataset:
+    """``n`` i.i.d. frames per temperature from the exact Boltzmann density on the grid."""
+    rng = np.random.default_rng(seed + 7)
+    x = np.concatenate([system.sample(t, n, rng) for t in temperatures])
+    return MultiTempDataset(
+        x,
+        np.repeat(np.asarray(temperatures, dtype=float), n),
+        energy=system.potential(x),
+        feature_names=system.feature_names,
+        periodic=system.periodic,
+        temperature_unit=system.temperature_unit,
+        energy_unit=system.energy_unit,
+        source=f"exact Boltzmann density of {system.name} (grid)",
     )
 
 

@@ -8,7 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+import numpy as np
+
+from .errors import InputError
+
+__all__ = ["atomic_write", "write_npz"]
 
 
 @contextmanager
@@ -42,6 +46,25 @@ def atomic_write(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
+    """Write ``arrays`` to an ``.npz`` file atomically (``.npz`` appended when missing).
+
+    Raises
+    ------
+    InputError
+        One line naming the file when it cannot be written.
+    """
+    target = Path(path)
+    if target.suffix != ".npz":
+        target = target.with_name(target.name + ".npz")
+    try:
+        with atomic_write(target) as tmp, open(tmp, "wb") as handle:
+            np.savez(handle, **arrays)
+    except OSError as err:
+        raise InputError(target, None, f"cannot be written ({err.strerror or err})") from None
+    return target
 
 
 def _flush_to_disk(path: Path) -> None:

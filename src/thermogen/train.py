@@ -48,7 +48,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from . import __version__
 from .errors import InputError, ThermogenError, UsageError

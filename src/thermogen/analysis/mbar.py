@@ -123,6 +123,14 @@ class MBARReweighter:
         """Kish effective sample size of the weights at ``temperature``."""
         return kish_effective_sample_size(self.log_weights(temperature))
 
+    def overlap_matrix(self) -> np.ndarray:
+        """(K, K) MBAR overlap matrix of the sampled temperatures (pymbar ``compute_overlap``).
+
+        Entry (i, j) is the probability that a frame drawn at temperature i is attributed to
+        temperature j; neighbours below about 0.03 mean MBAR cannot bridge them.
+        """
+        return np.asarray(self._mbar.compute_overlap()["matrix"])
+
     def expectations(
         self, observables: np.ndarray, temperatures: np.ndarray | list[float]
     ) -> ReweightedEstimate:

@@ -35,7 +35,7 @@ from typing import Any
 import mdtraj as md
 import numpy as np
 import yaml
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..errors import InputError, UsageError
 from ..units import KB_KJ_PER_MOL_K

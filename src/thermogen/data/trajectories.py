@@ -23,7 +23,7 @@ from pathlib import Path
 
 import mdtraj as md
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..errors import InputError, UsageError
 from .dataset import MultiTempDataset

@@ -420,6 +420,27 @@ class LaTFModel:
             probs.append(self.net.decoder(z).softmax(dim=1).double().numpy())
         return np.stack(cvs), np.stack(probs)
 
+    def sample_table(
+        self, temperatures: float | np.ndarray, n: int, seed: int = 0
+    ) -> dict[str, np.ndarray]:
+        """:meth:`sample` as the flat arrays ``thermogen sample`` writes for a latf run.
+
+        Returns
+        -------
+        dict
+            ``cv`` (K n, d), ``state`` (K n,) most probable state, ``state_prob`` (K n, S),
+            ``temperature`` (K n,) in ``temperature_unit`` (a 0-d string array).
+        """
+        temps = check_sample_request(temperatures, n)
+        cv, prob = self.sample(temps, n, seed)
+        return {
+            "cv": cv.reshape(-1, cv.shape[2]),
+            "state": prob.argmax(axis=2).reshape(-1).astype(np.int64),
+            "state_prob": prob.reshape(-1, prob.shape[2]),
+            "temperature": np.repeat(temps, n),
+            "temperature_unit": np.array(self.temperature_unit),
+        }
+
     def populations(
         self, temperatures: float | np.ndarray, n: int = 20_000, seed: int = 0
     ) -> np.ndarray:

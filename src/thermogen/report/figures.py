@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.collections import QuadMesh
+from matplotlib.contour import QuadContourSet
 from matplotlib.figure import Figure
 
 from ..analysis.melting import VantHoffFit
@@ -24,12 +21,14 @@ from ..fileio import atomic_write
 
 __all__ = [
     "METHOD_STYLE",
+    "PAPER_RC",
     "draw_free_energy",
     "plot_free_energy",
     "plot_melting_curve",
     "plot_populations_vs_temperature",
     "save_figure",
     "temperature_axis_label",
+    "unit_text",
 ]
 
 METHOD_STYLE: dict[str, dict[str, object]] = {
@@ -48,6 +47,20 @@ METHOD_STYLE: dict[str, dict[str, object]] = {
 """Colour, line and marker of each method, shared by every figure."""
 
 _STATE_LINESTYLES = ("-", "--", ":", "-.")
+
+PAPER_RC: dict[str, object] = {
+    "font.size": 11,
+    "axes.titlesize": 11,
+    "axes.labelsize": 11,
+    "xtick.labelsize": 10,
+    "ytick.labelsize": 10,
+    "legend.fontsize": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 100,
+}
+"""Matplotlib settings of the report's figures: fonts readable at the width the HTML shows
+them (about 5-14 inches of figure in a 1100-pixel column)."""
 
 
 def plot_populations_vs_temperature(
@@ -148,25 +161,46 @@ def draw_free_energy(
     probability: np.ndarray,
     thermal_energy: float,
     vmax: float,
-) -> QuadMesh:
-    """Colour map of F = -kT ln p (zero at its minimum) of a 2D histogram ``probability[ix, iy]``.
+) -> QuadContourSet:
+    """Filled contours of F = -kT ln p (zero at its minimum) of a 2D histogram ``probability[ix, iy]``.
 
-    ``thermal_energy`` is k_B T in the unit of F (e.g. kJ/mol); empty bins and F > ``vmax`` are
-    left white. Returns the mesh, for a colour bar.
+    ``thermal_energy`` is k_B T in the unit of F (e.g. kJ/mol). Contours are drawn at bin centres
+    every :func:`contour_step` (about k_B T, a round number); empty bins and F > ``vmax`` are
+    left white. Returns the contour set, for a colour bar.
     """
     with np.errstate(divide="ignore"):
         free = -thermal_energy * np.log(probability)
     free -= free[np.isfinite(free)].min()
     free[free > vmax] = np.inf
-    return ax.pcolormesh(
-        x_edges,
-        y_edges,
-        np.ma.masked_invalid(free).T,
-        cmap="viridis",
-        vmin=0,
-        vmax=vmax,
-        shading="flat",
-    )
+    step = contour_step(thermal_energy, vmax)
+    levels = np.arange(0.0, vmax + 1e-9 * step, step)
+    centres_x = 0.5 * (x_edges[1:] + x_edges[:-1])
+    centres_y = 0.5 * (y_edges[1:] + y_edges[:-1])
+    masked = np.ma.masked_invalid(free).T
+    filled = ax.contourf(centres_x, centres_y, masked, levels=levels, cmap="viridis")
+    ax.contour(centres_x, centres_y, masked, levels=levels, colors="k", linewidths=0.3, alpha=0.5)
+    return filled
+
+
+def contour_step(thermal_energy: float, vmax: float) -> float:
+    """A round spacing of free-energy contours near k_B T, with at most 12 contours below ``vmax``.
+
+    Examples
+    --------
+    >>> contour_step(1.26, 10.08), contour_step(2.494, 19.95), contour_step(0.8, 6.4)
+    (1.0, 2.0, 1.0)
+    """
+    target = max(thermal_energy, vmax / 12)
+    decade = 10.0 ** np.floor(np.log10(target))
+    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if factor * decade >= 0.75 * target:
+            return float(factor * decade)
+    return float(10.0 * decade)
+
+
+def unit_text(unit: str) -> str:
+    """A unit as written after a number or in an axis label: ``"reduced"`` reads ``"reduced units"``."""
+    return "reduced units" if unit == "reduced" else unit
 
 
 def temperature_axis_label(temperature_unit: str) -> str:

@@ -35,7 +35,7 @@ from types import FrameType
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..data.dataset import MultiTempDataset
 from ..data.io import save_dataset

@@ -1,0 +1,96 @@
+"""The training section: loss curves, convergence check, settings, seed and versions."""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from .page import Page
+from .thresholds import CONVERGENCE_WARNING
+
+__all__ = ["late_validation_drop", "training_section"]
+
+LOSS_KEYS = ("train_loss", "validation_loss")
+"""Columns of ``train_log.csv`` drawn as loss curves."""
+
+
+def training_section(
+    page: Page, record: dict[str, Any], history: list[dict[str, float]], run_dir: Path
+) -> None:
+    """Loss curves (train and validation), wall time, the run record and resolved settings."""
+    import matplotlib.pyplot as plt
+
+    parts = []
+    if history:
+        steps = np.array([row["step"] for row in history])
+        fig, ax = plt.subplots(figsize=(5.5, 3.4), constrained_layout=True)
+        for key, label, style in zip(LOSS_KEYS, ("train", "validation"), ("-", "--"), strict=True):
+            values = np.array([row.get(key, math.nan) for row in history])
+            ok = np.isfinite(values)
+            if ok.any():
+                ax.plot(steps[ok], values[ok], ls=style, marker="o", ms=3, label=label)
+        ax.set_xlabel("optimiser step")
+        ax.set_ylabel("loss (dimensionless)")
+        losses = np.array([row.get(k, math.nan) for row in history for k in LOSS_KEYS])
+        losses = losses[np.isfinite(losses)]
+        if losses.size and losses.min() > 0 and losses.max() > 10 * losses.min():
+            ax.set_yscale("log")  # linear unless the loss spans a decade
+        ax.legend(frameon=False)
+        parts.append(page.figure(fig, "loss_curves", "Training and validation loss."))
+        elapsed = history[-1].get("elapsed_s", math.nan)
+        if np.isfinite(elapsed):
+            parts.append(f"<p>{int(steps[-1])} steps in {elapsed:.1f} s of training wall time.</p>")
+            page.key("training", f"{int(steps[-1])} steps, {elapsed:.0f} s")
+        drop = late_validation_drop(history)
+        if drop is not None and drop > CONVERGENCE_WARNING:
+            page.warnings.append(
+                f"Training has not converged: the validation loss still fell by {drop:.1%} over "
+                "the last 20% of the steps. Train longer before trusting the generated samples."
+            )
+    else:
+        parts.append(f"<p>No <code>train_log.csv</code> in {html.escape(str(run_dir))}.</p>")
+        rounds = record.get("results", {}).get("history", [])
+        if rounds and all(isinstance(r, dict) for r in rounds):
+            keys = list(dict.fromkeys(k for r in rounds for k in r))
+            parts.append("<p>Training history from <code>config.json</code>:</p>")
+            parts.append(
+                page.table("training_history", keys, [[r.get(k, "") for k in keys] for r in rounds])
+            )
+    if record:
+        settings = record.get("settings", {})
+        device = settings.get("train", {}).get("device", "?")
+        rows = [
+            ["thermogen version (training)", record.get("thermogen_version", "?")],
+            ["thermogen version (report)", __version__],
+            ["seed", record.get("seed", "?")],
+            ["device", device],
+            ["created (UTC)", record.get("created_utc", "?")],
+            ["python", record.get("python", "?")],
+            ["torch", record.get("packages", {}).get("torch", "?")],
+        ]
+        parts.append(page.table("run_record", ["field", "value"], rows))
+        parts.append(
+            "<details><summary>Resolved settings (config.json)</summary><pre>"
+            + html.escape(json.dumps(settings, indent=2))
+            + "</pre></details>"
+        )
+    page.section("Training", *parts)
+
+
+def late_validation_drop(history: list[dict[str, float]]) -> float | None:
+    """Relative fall of the validation loss over the last 20% of steps (None if unmeasurable)."""
+    rows = [r for r in history if np.isfinite(r.get("validation_loss", math.nan))]
+    if len(rows) < 2:
+        return None
+    last = rows[-1]["step"]
+    window = [r for r in rows if r["step"] >= 0.8 * last]
+    if len(window) < 2:
+        window = rows[-2:]
+    start, end = window[0]["validation_loss"], window[-1]["validation_loss"]
+    return (start - end) / abs(start) if start != 0 else None
