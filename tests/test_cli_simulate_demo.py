@@ -108,3 +108,4 @@ def test_default_demo_melting_curve_from_two_temperatures_follows_the_exact_one(
     assert melt.fit.tm_interval[0] < melt.fit.tm < melt.fit.tm_interval[1]
     assert melt.figure.stat().st_size > 10_000 and (melt.run_dir / "model.pt").exists()
     assert melt.latent_figure.stat().st_size > 10_000
+    assert "melting (LaTF)" in melt.report.read_text() and melt.data.is_file()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -116,6 +118,18 @@ def test_dataset_layout_and_repeatability():
                 np.sort(first.temperature[at][chain == c]), [0.5, 1.0, 2.0]
             )
     assert first.temperature_unit == "reduced"
+
+
+def test_a_run_without_swap_attempts_says_so():
+    config = REMDConfig(
+        (0.5, 1.0), n_chains=4, n_steps=200, equilibration_steps=0, stride=50, swap_interval=1000
+    )
+    result = run_remd(DoubleWell(), config, progress=False)
+    assert result.swap_attempts.tolist() == [0] and result.acceptance.tolist() == [0.0]
+    assert "no swaps attempted" in result.summary()
+    swapping = run_remd(DoubleWell(), replace(config, swap_interval=10), progress=False)
+    assert swapping.swap_attempts.tolist() == [4 * 200 // 10 // 2]  # even steps: pair (0, 1)
+    assert "no swaps attempted" not in swapping.summary()
 
 
 def test_ladders():

@@ -444,6 +444,7 @@ def test_cli_bad_reference_is_one_line_error_naming_the_file(
 
 # ---------------------------------------------------------------------------- LaTF melting
 def test_latf_report_shows_melting_curve_with_tm_and_dh(tmp_path: Path) -> None:
+    from thermogen.models import save_run
     from thermogen.models.latf import LaTFConfig, LaTFModel
     from thermogen.models.spib import SPIBConfig
     from thermogen.simulate import REMDConfig, run_remd
@@ -458,7 +459,9 @@ def test_latf_report_shows_melting_curve_with_tm_and_dh(tmp_path: Path) -> None:
         swap_interval=100_000,
         seed=0,
     )
-    data = run_remd(TwoStateFolding(), config, progress=False).dataset
+    simulation = run_remd(TwoStateFolding(), config, progress=False)
+    data_path, _ = simulation.save(tmp_path / "two_state.npz", "two-state")
+    data = simulation.dataset
     train = TrainConfig(steps=150, batch_size=512, learning_rate=3e-3, warmup_steps=20)
     latf = LaTFConfig(
         spib=SPIBConfig(lag=15, validation_fraction=0.3, train=train),
@@ -466,11 +469,18 @@ def test_latf_report_shows_melting_curve_with_tm_and_dh(tmp_path: Path) -> None:
         flow_hidden=(16, 16),
         joint=replace(train, steps=300),
     )
-    LaTFModel.fit(data, latf, progress=False).save(tmp_path / "latf")
-    out = write_report(tmp_path / "latf", data, out=tmp_path / "latf.html")
+    save_run(LaTFModel.fit(data, latf, progress=False), "latf", latf, data, tmp_path / "latf")
+    out = write_report(tmp_path / "latf", data_path, out=tmp_path / "latf.html")
     text = out.read_text()
     files = tmp_path / "latf_files"
     assert (files / "melting_curve.png").is_file()
+    # training: the joint stage's losses drawn from config.json, SPIB's rounds tabulated
+    assert (files / "loss_curves.png").is_file() and "joint SPIB + flow stage" in text
+    with open(files / "spib_rounds.csv", newline="") as handle:
+        rounds = list(csv.DictReader(handle))
+    assert rounds and int(rounds[-1]["n_states"]) == 2
+    # independent runs at each temperature: no swap was attempted, and the report says so
+    assert "no swaps attempted" in text and "swap acceptance 0%" not in text
     assert "melting (LaTF)" in text and "Tm = " in text
     with open(files / "melting_fit.csv", newline="") as handle:
         tm, dh = list(csv.DictReader(handle))

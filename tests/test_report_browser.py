@@ -1,4 +1,4 @@
-"""The default demo's report in a real browser engine (headless Chromium).
+"""The default demo's two reports in a real browser engine (headless Chromium).
 
 Every embedded image must decode, the console must stay free of errors, the page must fetch
 nothing (it opens offline), and screenshots of the first screen and the whole page are saved to
@@ -19,34 +19,43 @@ from .browser import REQUIRE_ENV, artifacts_dir, browser_paths, visit
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def demo_report_visit(default_demo, tmp_path_factory):
+REPORTS = {"demo_report": "report", "demo_melting_report": "melting"}
+"""Screenshot stem -> which report of the demo: the diffusion run's and the LaTF run's."""
+
+
+def report_of(demo, which: str) -> Path:
+    return demo.report if which == "report" else demo.melting.report
+
+
+@pytest.fixture(scope="module", params=sorted(REPORTS))
+def demo_report_visit(request, default_demo, tmp_path_factory):
     if os.environ.get(REQUIRE_ENV) != "1":
         if browser_paths() is None:
             pytest.skip("no headless Chromium (Debian: apt-get install chromium chromium-driver)")
         pytest.importorskip("selenium")
     folder = artifacts_dir(REPO_ROOT)
-    top, full = folder / "demo_report_top.png", folder / "demo_report_full.png"
-    result = visit(default_demo.report, tmp_path_factory.mktemp("chromium_profile"), top, full)
-    return result, top, full
+    top, full = folder / f"{request.param}_top.png", folder / f"{request.param}_full.png"
+    page = report_of(default_demo, REPORTS[request.param])
+    result = visit(page, tmp_path_factory.mktemp("chromium_profile"), top, full)
+    return page, result, top, full
 
 
-def test_every_image_of_the_demo_report_loads_in_chromium(demo_report_visit, default_demo):
-    result, _, _ = demo_report_visit
-    embedded = default_demo.report.read_text().count("<img ")
-    assert len(result.images) == embedded >= 8
+def test_every_image_of_the_demo_reports_loads_in_chromium(demo_report_visit):
+    page, result, _, _ = demo_report_visit
+    embedded = page.read_text().count("<img ")
+    assert len(result.images) == embedded >= 6
     broken = [alt for loaded, width, alt in result.images if not loaded or width < 300]
     assert not broken, f"images that did not load: {broken}"
 
 
-def test_the_demo_report_opens_offline_without_console_errors(demo_report_visit):
-    result, _, _ = demo_report_visit
+def test_the_demo_reports_open_offline_without_console_errors(demo_report_visit):
+    _, result, _, _ = demo_report_visit
     assert result.requests == (), "the report fetched resources; it must be self-contained"
     assert not [m for level, m in result.console if level == "SEVERE"], result.console
 
 
-def test_screenshots_of_the_demo_report_are_saved(demo_report_visit):
-    result, top, full = demo_report_visit
+def test_screenshots_of_the_demo_reports_are_saved(demo_report_visit):
+    _, result, top, full = demo_report_visit
     for path in (top, full):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 20_000
     assert result.height > 3000  # the whole report, not only the first screen

@@ -496,6 +496,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         )
         print(f"figures:    {melt.figure}, {melt.latent_figure}")
         print(f"model run:  {melt.run_dir}")
+        print(f"report:     {melt.report}")
     return 0
 
 

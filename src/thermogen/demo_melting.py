@@ -19,7 +19,9 @@ from .analysis.melting import VantHoffFit
 from .analysis.populations import PopulationCurve
 from .data import MultiTempDataset
 from .models.latf import LaTFConfig, LaTFModel
+from .models.runs import save_run
 from .models.spib import SPIBConfig
+from .report import write_report
 from .report.figures import METHOD_STYLE, plot_free_energy, plot_melting_curve, save_figure
 from .simulate import REMDConfig, run_remd
 from .systems import TwoStateFolding
@@ -53,10 +55,13 @@ class MeltingDemo:
     max_error
         Largest |LaTF - exact| folded population over the range.
     run_dir, figure
-        The saved model and the PNG.
+        The saved model (with its run record) and the PNG.
     latent_figure
         Latent free-energy maps: the training frames through the encoder and LaTF's samples at
         the lower training temperature, and LaTF's samples at an unsimulated one.
+    data, report
+        The training trajectories (``melting_data.npz``) and the HTML report of the LaTF run
+        (``report_melting.html``: learned CVs, states, melting curve with Tm and dH, MBAR).
     """
 
     curve: PopulationCurve
@@ -67,12 +72,15 @@ class MeltingDemo:
     run_dir: Path
     figure: Path
     latent_figure: Path
+    data: Path
+    report: Path
 
 
 def run_melting_demo(
     out_dir: Path, seed: int = 0, n_chains: int = 4000, progress: bool = True
 ) -> MeltingDemo:
-    """Simulate, train LaTF, and draw ``out_dir/melting.png``; the model goes to ``out_dir/latf``.
+    """Simulate, train LaTF, draw ``out_dir/melting.png`` and write ``out_dir/report_melting.html``;
+    the model goes to ``out_dir/latf``, the trajectories to ``out_dir/melting_data.npz``.
 
     Parameters
     ----------
@@ -85,6 +93,8 @@ def run_melting_demo(
     progress
         Show progress bars.
     """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
     system = TwoStateFolding()
     simulation = REMDConfig(
         MELTING_TRAINING_TEMPERATURES,
@@ -95,7 +105,9 @@ def run_melting_demo(
         swap_interval=2401,  # no swaps: plain Langevin at each temperature
         seed=seed,
     )
-    data = run_remd(system, simulation, progress=progress).dataset
+    trajectories = run_remd(system, simulation, progress=progress)
+    data_path, _ = trajectories.save(out_dir / "melting_data.npz", system.name)
+    data = trajectories.dataset
     # lag 30 frames (1.2 time units) outlasts relaxation inside a well; shorter training than
     # the defaults (measured: the same curve within 0.01) keeps the demo quick
     spib = replace(SPIBConfig(), lag=30, validation_fraction=0.3)
@@ -104,8 +116,7 @@ def run_melting_demo(
         joint=replace(LaTFConfig().joint, steps=DEMO_STEPS[1], seed=seed),
     )
     model = LaTFModel.fit(data, config, progress=progress)
-    run_dir = out_dir / "latf"
-    model.save(run_dir)
+    run_dir = save_run(model, "latf", config, data, out_dir / "latf")
 
     temperatures = np.geomspace(*MELTING_RANGE, 25)
     curve = model.population_curve(temperatures, seed=seed)
@@ -144,6 +155,7 @@ def run_melting_demo(
     ax.legend(fontsize=8)
     figure = save_figure(fig, out_dir / "melting.png")
     latent_figure = _draw_latent_maps(model, data, out_dir / "latent_fes.png", seed)
+    report = write_report(run_dir, data_path, out=out_dir / "report_melting.html", seed=seed)
     return MeltingDemo(
         curve=curve,
         folded_state=folded,
@@ -153,6 +165,8 @@ def run_melting_demo(
         run_dir=run_dir,
         figure=figure,
         latent_figure=latent_figure,
+        data=data_path,
+        report=report,
     )
 
 

@@ -116,7 +116,7 @@ def trained_section(
             )
         for j in range(n_feat):
             _marginal(axes1d[i, j], data_t[:, j], gen_t[:, j], ranges[j], bool(periodic[j]))
-            axes1d[i, j].set_xlabel(axis_label(names[j], bool(periodic[j])))
+            axes1d[i, j].set_xlabel(axis_label(names[j], bool(periodic[j]), ds.energy_unit))
         axes1d[i, 0].set_ylabel(f"T = {t:.4g}\nprobability density")
         rows.append(_js_row(compare, data_t, gen_t, t, seed))
     handles, labels = axes1d[0, 0].get_legend_handles_labels()
@@ -329,7 +329,8 @@ def new_temperature_section(
                 methods=methods,
             )
             parts.append(figure)
-            page.offer_headline(figure, 3 if ref_t is not None else 2)
+            inside = bool(trained.size) and trained.min() <= t <= trained.max()
+            page.offer_headline(figure, (3 if ref_t is not None else 2) + int(inside))
         rows.append(_new_row(compare, t, gen_t, mbar, weights, ess, ref_t, seed))
     header = [f"temperature ({unit})", "MBAR effective sample size (frames)"]
     if mbar is not None:

@@ -69,7 +69,8 @@ class LadderExchange:
     mbar_overlap
         (K-1,) MBAR overlap matrix element O[k, k+1] (NaN when MBAR was not run).
     swap_acceptance
-        (K-1,) fraction of accepted swaps from the simulation record, or ``None`` if not known.
+        (K-1,) fraction of accepted swaps from the simulation record (NaN for a pair where the
+        record says no swap was attempted), or ``None`` if not known.
     round_trips
         Replica round trips lowest -> highest -> lowest, or ``None`` if not known.
     round_trips_source
@@ -95,7 +96,8 @@ def ladder_exchange(
         Frames at K temperatures (energies optional).
     record
         The ``<data>.run.json`` of ``thermogen simulate`` (may be empty): ``results`` holds
-        ``swap_acceptance`` (K-1 fractions) and ``round_trips``; they are used only when the
+        ``swap_acceptance`` (K-1 fractions), optionally ``swap_attempts``, and ``round_trips``;
+        they are used only when the
         record's ladder (``settings.temperatures``) is the data's.
     mbar_overlap
         (K, K) MBAR overlap matrix, when MBAR ran on these temperatures.
@@ -117,6 +119,9 @@ def ladder_exchange(
     same_ladder = ladder.shape == temps.shape and np.allclose(ladder, temps, rtol=1e-6)
     acceptance = np.asarray(results.get("swap_acceptance", []), dtype=float)
     swaps = acceptance if same_ladder and acceptance.shape == (temps.size - 1,) else None
+    attempts = np.asarray(results.get("swap_attempts", []), dtype=float)
+    if swaps is not None and attempts.shape == swaps.shape:
+        swaps = np.where(attempts > 0, swaps, np.nan)
     if same_ladder and isinstance(results.get("round_trips"), int):
         trips, source = int(results["round_trips"]), "the simulation record"
     else:

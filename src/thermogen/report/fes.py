@@ -27,7 +27,7 @@ BINS_2D = 40
 """Bins per axis of the 2D histograms (maps and JS divergences)."""
 BINS_1D = 50
 """Bins of the 1D marginals."""
-FES_CEILING_KT = 6.0
+FES_CEILING_KT = 8.0
 """Free energies above this many k_B T are left white."""
 _ANGLE_TICKS = (-np.pi, -np.pi / 2, 0.0, np.pi / 2, np.pi)
 _ANGLE_LABELS = ("-π", "-π/2", "0", "π/2", "π")
@@ -36,9 +36,16 @@ Panel = tuple[str, np.ndarray, np.ndarray | None]
 """One map: (title, samples (N, D), weights (N,) or None)."""
 
 
-def axis_label(name: str, periodic: bool) -> str:
-    """Axis label of a feature: its name, with ``(rad)`` for angles."""
-    return f"{name} (rad)" if periodic else name
+def axis_label(name: str, periodic: bool, energy_unit: str) -> str:
+    """Axis label of a feature: ``(rad)`` for angles, ``(reduced units)`` for the coordinates of
+    analytic systems (``energy_unit == "reduced"``); molecular features keep their name, which
+    says what they are (``rg:...`` in nm, ``phi:ALA2`` in rad). A name that already states its
+    unit in parentheses is kept."""
+    if name.endswith(")"):
+        return name
+    if periodic:
+        return f"{name} (rad)"
+    return f"{name} (reduced units)" if energy_unit == "reduced" else name
 
 
 def edges(limits: tuple[float, float], periodic: bool, bins: int) -> np.ndarray:
@@ -118,9 +125,9 @@ def fes_row(
         )
         color = METHOD_STYLE[methods[i]]["color"] if methods is not None else "black"
         ax.set_title(title, color=str(color))
-        ax.set_xlabel(axis_label(names[0], bool(periodic[0])))
+        ax.set_xlabel(axis_label(names[0], bool(periodic[0]), energy_unit))
         if i == 0:
-            ax.set_ylabel(axis_label(names[1], bool(periodic[1])))
+            ax.set_ylabel(axis_label(names[1], bool(periodic[1]), energy_unit))
         set_angle_ticks(ax, bool(periodic[0]), bool(periodic[1]))
         if not shared:
             fig.colorbar(image, ax=ax, label=label, shrink=0.9)

@@ -69,6 +69,7 @@ def plot_populations_vs_temperature(
     curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray | None]],
     temperature_label: str,
     simulated_temperatures: Sequence[float] = (),
+    as_lines: Sequence[str] = (),
 ) -> None:
     """Populations of every state versus temperature, one colour per method.
 
@@ -84,6 +85,8 @@ def plot_populations_vs_temperature(
         x-axis label with units, e.g. ``"temperature k_B T (reduced units)"``.
     simulated_temperatures
         Marked by faint vertical lines (the training or simulation ladder).
+    as_lines
+        Methods drawn as lines although their style has a marker (dense curves of a model).
     """
     for t in simulated_temperatures:
         ax.axvline(t, color="0.85", lw=0.8, zorder=0)
@@ -91,7 +94,7 @@ def plot_populations_vs_temperature(
         style = METHOD_STYLE[method]
         for s in range(len(basin_names)):
             label = str(style["label"]) if s == 0 else None
-            if style["marker"] is None:
+            if style["marker"] is None or method in as_lines:
                 ax.plot(
                     temps,
                     pops[:, s],

@@ -77,7 +77,7 @@ def _exchange_html(page: Page, ex: LadderExchange, unit: str) -> str:
             f"{ex.temperatures[k]:.4g} - {ex.temperatures[k + 1]:.4g}",
             ex.energy_overlap[k],
             ex.mbar_overlap[k],
-            "not known" if swaps is None else swaps[k],
+            "not known" if swaps is None else _acceptance_cell(swaps[k]),
         ]
         for k in range(ex.temperatures.size - 1)
     ]
@@ -119,6 +119,11 @@ def _per(unit: str) -> str:
     )
 
 
+def _acceptance_cell(acceptance: float) -> float | str:
+    """A pair's swap acceptance for the table; NaN means the record says none was attempted."""
+    return "no swaps attempted" if np.isnan(acceptance) else acceptance
+
+
 def _ladder_summary(ex: LadderExchange, trips: str) -> str:
     """One line: range of neighbour energy overlaps, of swap acceptance, and the round trips."""
 
@@ -129,9 +134,12 @@ def _ladder_summary(ex: LadderExchange, trips: str) -> str:
         low, high = format(ok.min(), fmt), format(ok.max(), fmt)
         return low if low == high else f"{low}-{high}"
 
-    swaps = (
-        "not known" if ex.swap_acceptance is None else span(100 * ex.swap_acceptance, ".0f") + "%"
-    )
+    if ex.swap_acceptance is None:
+        swaps = "not known"
+    elif np.isnan(ex.swap_acceptance).all():
+        swaps = "no swaps attempted"
+    else:
+        swaps = span(100 * ex.swap_acceptance, ".0f") + "%"
     return (
         f"neighbour energy overlap {span(ex.energy_overlap, '.2f')}, swap acceptance {swaps}, "
         f"replica round trips {trips}"

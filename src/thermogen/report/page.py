@@ -111,7 +111,8 @@ class Page:
     def offer_headline(self, figure_html: str, priority: int) -> None:
         """Show ``figure_html`` under the summary box too, unless a figure of higher or equal
         ``priority`` was offered first (3: against a reference or a melting curve, 2: at a new
-        temperature, 1: at a trained temperature)."""
+        temperature, 1: at a trained temperature; one more for a new temperature inside the
+        trained range, where all methods are expected to agree)."""
         if self.headline is None or priority > self.headline[0]:
             self.headline = (priority, figure_html)
 

@@ -80,8 +80,8 @@ def cv_section(page: Page, model: Any, kind: str, ds: MultiTempDataset, mbar: An
         curves["latf"] = (grid, model.populations(grid), None)
     if mbar is not None:
         _, mbar_labels = model.transform(mbar.dataset.features)
-        est = mbar.populations(mbar_labels, n_states, grid)
-        curves["mbar"] = (grid, est.value, est.std_error)
+        est = mbar.populations(mbar_labels, n_states, grid[::3])
+        curves["mbar"] = (grid[::3], est.value, est.std_error)
     fig, ax = plt.subplots(figsize=(5.5, 3.6), constrained_layout=True)
     plot_populations_vs_temperature(
         ax,
@@ -89,6 +89,7 @@ def cv_section(page: Page, model: Any, kind: str, ds: MultiTempDataset, mbar: An
         curves,
         temperature_axis_label(unit),
         simulated_temperatures=temps,
+        as_lines=("latf",),
     )
     parts.append(
         page.figure(

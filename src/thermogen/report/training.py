@@ -23,9 +23,19 @@ LOSS_KEYS = ("train_loss", "validation_loss")
 def training_section(
     page: Page, record: dict[str, Any], history: list[dict[str, float]], run_dir: Path
 ) -> None:
-    """Loss curves (train and validation), wall time, the run record and resolved settings."""
+    """Loss curves (train and validation), wall time, the run record and resolved settings.
+
+    ``history`` holds the rows of ``train_log.csv`` (diffusion runs). SPIB and LaTF runs have
+    their log in ``config.json`` instead: the joint stage's rows (with ``step``) are drawn the
+    same way, and SPIB's relabelling rounds (with ``round``) are tabulated.
+    """
     import matplotlib.pyplot as plt
 
+    recorded = [r for r in record.get("results", {}).get("history", []) if isinstance(r, dict)]
+    rounds = [r for r in recorded if "round" in r]
+    from_record = not history
+    if from_record:
+        history = [r for r in recorded if "step" in r]
     parts = []
     if history:
         steps = np.array([row["step"] for row in history])
@@ -42,7 +52,10 @@ def training_section(
         if losses.size and losses.min() > 0 and losses.max() > 10 * losses.min():
             ax.set_yscale("log")  # linear unless the loss spans a decade
         ax.legend(frameon=False)
-        parts.append(page.figure(fig, "loss_curves", "Training and validation loss."))
+        caption = "Training and validation loss" + (
+            " of the joint SPIB + flow stage (from config.json)." if from_record else "."
+        )
+        parts.append(page.figure(fig, "loss_curves", caption))
         elapsed = history[-1].get("elapsed_s", math.nan)
         if np.isfinite(elapsed):
             parts.append(f"<p>{int(steps[-1])} steps in {elapsed:.1f} s of training wall time.</p>")
@@ -53,18 +66,24 @@ def training_section(
                 f"Training has not converged: the validation loss still fell by {drop:.1%} over "
                 "the last 20% of the steps. Train longer before trusting the generated samples."
             )
-    else:
-        parts.append(f"<p>No <code>train_log.csv</code> in {html.escape(str(run_dir))}.</p>")
-        rounds = record.get("results", {}).get("history", [])
-        if rounds and all(isinstance(r, dict) for r in rounds):
-            keys = list(dict.fromkeys(k for r in rounds for k in r))
-            parts.append("<p>Training history from <code>config.json</code>:</p>")
-            parts.append(
-                page.table("training_history", keys, [[r.get(k, "") for k in keys] for r in rounds])
-            )
+    if rounds:
+        keys = list(dict.fromkeys(k for r in rounds for k in r))
+        parts.append(
+            "<p>SPIB relabelling rounds (states kept, fraction of labels changed, last losses):</p>"
+            + page.table("spib_rounds", keys, [[r.get(k, "") for k in keys] for r in rounds])
+        )
+    if not history and not rounds:
+        parts.append(f"<p>No training log in {html.escape(str(run_dir))}.</p>")
     if record:
         settings = record.get("settings", {})
-        device = settings.get("train", {}).get("device", "?")
+        stages = (
+            settings.get("train"),
+            settings.get("joint"),
+            settings.get("spib", {}).get("train"),
+        )
+        device = next(
+            (st["device"] for st in stages if isinstance(st, dict) and "device" in st), "?"
+        )
         rows = [
             ["thermogen version (training)", record.get("thermogen_version", "?")],
             ["thermogen version (report)", __version__],

@@ -82,7 +82,10 @@ class REMDResult:
     dataset
         Frames with ``features``, ``temperature``, ``energy``, ``replica`` and ``time``.
     acceptance
-        (K-1,) fraction of accepted swaps between temperatures k and k+1.
+        (K-1,) fraction of accepted swaps between temperatures k and k+1 (0 when none was
+        attempted).
+    swap_attempts
+        (K-1,) swaps attempted between temperatures k and k+1, summed over chains.
     round_trips
         Total number of lowest -> highest -> lowest temperature round trips over all replicas.
     walker_steps_per_second
@@ -93,6 +96,7 @@ class REMDResult:
 
     dataset: MultiTempDataset
     acceptance: np.ndarray
+    swap_attempts: np.ndarray
     round_trips: int
     walker_steps_per_second: float
     config: REMDConfig
@@ -102,8 +106,9 @@ class REMDResult:
         temps = self.config.temperatures
         lines = ["swap acceptance between neighbouring temperatures:"]
         lines += [
-            f"  {temps[k]:>10.4g} <-> {temps[k + 1]:<10.4g} {a:6.1%}"
-            for k, a in enumerate(self.acceptance)
+            f"  {temps[k]:>10.4g} <-> {temps[k + 1]:<10.4g} "
+            + (f"{a:6.1%}" if n else "no swaps attempted")
+            for k, (a, n) in enumerate(zip(self.acceptance, self.swap_attempts, strict=True))
         ]
         lines.append(f"round trips (lowest -> highest -> lowest): {self.round_trips}")
         lines.append(f"throughput: {self.walker_steps_per_second:,.0f} walker-steps/s")
@@ -121,6 +126,7 @@ class REMDResult:
             self.config.seed,
             {
                 "swap_acceptance": self.acceptance,
+                "swap_attempts": self.swap_attempts,
                 "round_trips": self.round_trips,
                 "walker_steps_per_second": self.walker_steps_per_second,
                 "n_frames": self.dataset.n_frames,
@@ -263,5 +269,10 @@ def run_remd(system: SimulationSystem, config: REMDConfig, progress: bool = True
         source=f"REMD {system.name}",
     )
     return REMDResult(
-        dataset, book.acceptance, book.trips.count, n_walkers * total / elapsed, config
+        dataset,
+        book.acceptance,
+        book.attempts.copy(),
+        book.trips.count,
+        n_walkers * total / elapsed,
+        config,
     )
