@@ -7,8 +7,6 @@ and one stderr line (an unexpected exception would fail the test with its traceb
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +24,8 @@ from thermogen.models.persistence import write_model_file
 from thermogen.simulate import REMDConfig, run_remd
 from thermogen.systems import TwoStateFolding
 
+from .cli_helpers import fails, run
+
 TEMPERATURES = (0.9, 1.12)  # below and above Tm ~ 1.0 (reduced units)
 ROUND = {"steps": 150, "batch_size": 256, "validation_interval": 150, "checkpoint_interval": 150}
 TINY = {
@@ -41,26 +41,6 @@ TINY = {
     "flow_hidden": [16, 16],
     "joint": {**ROUND, "steps": 300, "validation_interval": 300, "checkpoint_interval": 300},
 }
-
-
-def run(argv: list[str]) -> tuple[int, str, str]:
-    """Exit status, stdout and stderr of ``thermogen ARGV``."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in argv])
-    return status, out.getvalue(), err.getvalue()
-
-
-def fails(argv: list[str], *fragments: str) -> str:
-    """Run a command that must fail with one stderr line holding every fragment; the line."""
-    status, out, err = run(argv)
-    lines = err.strip().splitlines()
-    assert status == 2, (out, err)
-    assert len(lines) == 1, err
-    assert lines[0].startswith(f"thermogen {argv[0]}: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

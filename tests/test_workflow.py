@@ -7,8 +7,6 @@ the file, before any step starts.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 from pathlib import Path
 
@@ -17,7 +15,6 @@ import pytest
 import yaml
 
 from thermogen import __version__
-from thermogen.cli import main
 from thermogen.errors import InputError
 from thermogen.workflow import (
     DataSettings,
@@ -26,6 +23,8 @@ from thermogen.workflow import (
     run_workflow,
     workflow_config_from_mapping,
 )
+
+from .cli_helpers import fails, run
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("*.yaml"))
 TINY = {
@@ -42,26 +41,6 @@ TINY = {
     "seed": 1,
 }
 """A Mueller-Brown run of a few seconds (3,200 frames, 40 training steps)."""
-
-
-def run(argv: list[str]) -> tuple[int, str, str]:
-    """Exit status, stdout and stderr of ``thermogen ARGV``."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in argv])
-    return status, out.getvalue(), err.getvalue()
-
-
-def fails(argv: list[str], *fragments: str) -> str:
-    """Run a command that must fail with one stderr line holding every fragment; the line."""
-    status, out, err = run(argv)
-    lines = err.strip().splitlines()
-    assert status == 2, (out, err)
-    assert len(lines) == 1, err
-    assert lines[0].startswith("thermogen run: error: ")
-    for fragment in fragments:
-        assert fragment in lines[0], lines[0]
-    return lines[0]
 
 
 def write_config(path: Path, settings: dict) -> Path:

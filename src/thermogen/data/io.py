@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..fileio import atomic_write
+from ..fileio import write_npz
 from .dataset import MultiTempDataset
 
 __all__ = ["load_dataset", "save_dataset"]
@@ -111,19 +111,10 @@ def save_dataset(dataset: MultiTempDataset, path: str | Path) -> Path:
     Path
         The file written.
     """
-    target = Path(path)
-    if target.suffix != ".npz":
-        target = target.with_name(target.name + ".npz")
     arrays = {name: getattr(dataset, name) for name in _ARRAY_KEYS}
     arrays["feature_names"] = np.array(dataset.feature_names, dtype=str)
     arrays.update({name: np.array(getattr(dataset, name)) for name in _UNIT_KEYS})
-    present = {name: value for name, value in arrays.items() if value is not None}
-    try:
-        with atomic_write(target) as tmp, open(tmp, "wb") as handle:
-            np.savez(handle, **present)
-    except OSError as err:
-        raise InputError(target, None, f"cannot be written ({err.strerror or err})") from None
-    return target
+    return write_npz(path, {name: value for name, value in arrays.items() if value is not None})
 
 
 # ---------------------------------------------------------------------- shared
