@@ -135,12 +135,12 @@ def _ladder_summary(ex: LadderExchange, trips: str) -> str:
         return low if low == high else f"{low}-{high}"
 
     if ex.swap_acceptance is None:
-        swaps = "not known"
+        swaps = "swap acceptance not known"
     elif np.isnan(ex.swap_acceptance).all():
         swaps = "no swaps attempted"
     else:
-        swaps = span(100 * ex.swap_acceptance, ".0f") + "%"
+        swaps = f"swap acceptance {span(100 * ex.swap_acceptance, '.0f')}%"
     return (
-        f"neighbour energy overlap {span(ex.energy_overlap, '.2f')}, swap acceptance {swaps}, "
+        f"neighbour energy overlap {span(ex.energy_overlap, '.2f')}, {swaps}, "
         f"replica round trips {trips}"
     )
