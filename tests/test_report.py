@@ -8,6 +8,7 @@ import io
 import re
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import matplotlib.image
 import numpy as np
@@ -242,21 +243,27 @@ def test_report_of_a_million_frames_takes_under_30_seconds(tmp_path: Path) -> No
     assert "random subsample" in out.read_text()
 
 
-def test_spib_report_shows_learned_cvs_and_populations(tmp_path: Path) -> None:
-    from thermogen.models import SPIBConfig, SPIBModel
+def two_state_trajectories(n_chains: int, n_steps: int, stride: int) -> Any:
+    """Plain Langevin trajectories of the two-state system at k_B T = 0.9 and 1.12 (no swaps)."""
     from thermogen.simulate import REMDConfig, run_remd
     from thermogen.systems import TwoStateFolding
 
     config = REMDConfig(
         (0.9, 1.12),
-        n_chains=40,
-        n_steps=1000,
+        n_chains=n_chains,
+        n_steps=n_steps,
         equilibration_steps=0,
-        stride=10,
-        swap_interval=100_000,
+        stride=stride,
+        swap_interval=n_steps + 1,
         seed=0,
     )
-    data = run_remd(TwoStateFolding(), config, progress=False).dataset
+    return run_remd(TwoStateFolding(), config, progress=False)
+
+
+def test_spib_report_shows_learned_cvs_and_populations(tmp_path: Path) -> None:
+    from thermogen.models import SPIBConfig, SPIBModel
+
+    data = two_state_trajectories(n_chains=40, n_steps=1000, stride=10).dataset
     spib = SPIBConfig(
         lag=10,
         validation_fraction=0.3,
@@ -447,19 +454,8 @@ def test_latf_report_shows_melting_curve_with_tm_and_dh(tmp_path: Path) -> None:
     from thermogen.models import save_run
     from thermogen.models.latf import LaTFConfig, LaTFModel
     from thermogen.models.spib import SPIBConfig
-    from thermogen.simulate import REMDConfig, run_remd
-    from thermogen.systems import TwoStateFolding
 
-    config = REMDConfig(
-        (0.9, 1.12),
-        n_chains=300,
-        n_steps=1200,
-        equilibration_steps=0,
-        stride=20,
-        swap_interval=100_000,
-        seed=0,
-    )
-    simulation = run_remd(TwoStateFolding(), config, progress=False)
+    simulation = two_state_trajectories(n_chains=300, n_steps=1200, stride=20)
     data_path, _ = simulation.save(tmp_path / "two_state.npz", "two-state")
     data = simulation.dataset
     train = TrainConfig(steps=150, batch_size=512, learning_rate=3e-3, warmup_steps=20)
