@@ -44,7 +44,7 @@ def test_cli_reference_writes_the_file(tmp_path, capsys):
 
 
 def test_concepts_quote_the_report_thresholds():
-    from thermogen.report import html as report
+    from thermogen.report import thresholds as report
 
     text = (DOCS / "concepts.md").read_text()
     assert f"ESS below {report.ESS_WARNING:.0f} frames (`ESS_WARNING`)" in text

@@ -38,23 +38,9 @@ from .inputs import (
 )
 from .overview import data_section
 from .page import Page, write_html
-from .thresholds import (
-    CONVERGENCE_WARNING,
-    ESS_WARNING,
-    EXTRAPOLATION_WARNING,
-    OVERLAP_WARNING,
-    SUPPORT_WARNING,
-)
 from .training import training_section
 
-__all__ = [
-    "CONVERGENCE_WARNING",
-    "ESS_WARNING",
-    "EXTRAPOLATION_WARNING",
-    "OVERLAP_WARNING",
-    "SUPPORT_WARNING",
-    "write_report",
-]
+__all__ = ["write_report"]
 
 _MAX_FRAMES_PER_TEMPERATURE = 20_000
 """Data frames per temperature kept for figures and histograms (random subsample above it)."""
