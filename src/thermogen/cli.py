@@ -164,7 +164,7 @@ def _simulate_molecule(args: argparse.Namespace) -> int:
 def _cmd_train(args: argparse.Namespace) -> int:
     from .config import dataclass_from_mapping, load_yaml_mapping
     from .data import load_dataset
-    from .models import MODEL_CONFIGS, fit_run, fit_summary
+    from .models import MODEL_CONFIGS, fit_run, fit_summary, with_seed
 
     if args.model != "diffusion":
         for option, reason in _DIFFUSION_ONLY_TRAIN.items():
@@ -179,7 +179,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         else dataclass_from_mapping(config_cls, load_yaml_mapping(args.config), args.config)
     )
     if args.seed is not None:
-        config = _with_seed(config, args.seed)
+        config = with_seed(config, args.model, args.seed)
     dataset = load_dataset(args.data, **_csv_options(args))
     if args.model == "diffusion" and args.device is not None:
         config = replace(config, train=replace(config.train, device=args.device))
@@ -192,17 +192,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     )
     print(f"run folder: {args.out}")
     return 0
-
-
-def _with_seed(config: Any, seed: int) -> Any:
-    """``config`` with every training stage seeded by ``seed`` (LaTF: its SPIB and joint stages)."""
-    from .models import LaTFConfig
-
-    if isinstance(config, LaTFConfig):
-        return replace(
-            config, spib=_with_seed(config.spib, seed), joint=replace(config.joint, seed=seed)
-        )
-    return replace(config, train=replace(config.train, seed=seed))
 
 
 def _load_run(run_dir: str, kinds: tuple[str, ...], purpose: str) -> tuple[str, Any]:

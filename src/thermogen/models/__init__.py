@@ -16,12 +16,13 @@ from ..errors import InputError
 from .diffusion import DiffusionConfig, DiffusionModel
 from .latf import LaTFConfig, LaTFModel
 from .persistence import model_kind
-from .runs import fit_run, fit_summary, save_run, training_seed
+from .runs import TRAINING_STAGES, fit_run, fit_summary, save_run, training_seed, with_seed
 from .spib import SPIBConfig, SPIBModel
 
 __all__ = [
     "MODEL_CLASSES",
     "MODEL_CONFIGS",
+    "TRAINING_STAGES",
     "DiffusionConfig",
     "DiffusionModel",
     "LaTFConfig",
@@ -34,6 +35,7 @@ __all__ = [
     "model_kind",
     "save_run",
     "training_seed",
+    "with_seed",
 ]
 
 TORCH_THREADS_ENV = "THERMOGEN_TORCH_THREADS"

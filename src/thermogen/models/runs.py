@@ -8,6 +8,7 @@ features, the states found and the training history; ``thermogen report`` reads 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +18,37 @@ from .diffusion import DiffusionConfig, DiffusionModel
 from .latf import LaTFConfig, LaTFModel
 from .spib import SPIBConfig, SPIBModel
 
-__all__ = ["fit_run", "fit_summary", "save_run", "training_seed"]
+__all__ = ["TRAINING_STAGES", "fit_run", "fit_summary", "save_run", "training_seed", "with_seed"]
 
 
-def training_seed(config: Any) -> int:
-    """The seed of the first training stage of a model config (LaTF: its SPIB stage)."""
-    return config.spib.train.seed if isinstance(config, LaTFConfig) else config.train.seed
+TRAINING_STAGES = {
+    "diffusion": (("train",),),
+    "spib": (("train",),),
+    "latf": (("spib", "train"), ("joint",)),
+}
+"""Where each kind's config keeps its training stages (``TrainConfig``s, each with a ``seed``),
+first stage first."""
+
+
+def training_seed(config: Any, kind: str) -> int:
+    """The seed of the first training stage of a ``kind`` model config."""
+    stage = config
+    for name in TRAINING_STAGES[kind][0]:
+        stage = getattr(stage, name)
+    return stage.seed
+
+
+def with_seed(config: Any, kind: str, seed: int) -> Any:
+    """``config`` with every training stage of a ``kind`` model seeded by ``seed``."""
+
+    def seeded(node: Any, path: tuple[str, ...]) -> Any:
+        if not path:
+            return replace(node, seed=seed)
+        return replace(node, **{path[0]: seeded(getattr(node, path[0]), path[1:])})
+
+    for path in TRAINING_STAGES[kind]:
+        config = seeded(config, path)
+    return config
 
 
 def save_run(
@@ -46,7 +72,7 @@ def save_run(
         run_record(
             "train",
             {"model": kind, **config.to_dict(), "data": dataset.source},
-            training_seed(config),
+            training_seed(config, kind),
             {
                 "n_frames": dataset.n_frames,
                 "temperatures": dataset.temperatures,
