@@ -75,8 +75,8 @@ from thermogen.analysis import (
 )
 from thermogen.analysis.mbar import MBARReweighter
 from thermogen.data import MultiTempDataset
-from thermogen.errors import UsageError
 from thermogen.models.latf import LaTFModel
+from thermogen.models.protocol import POPULATION_CURVE
 from thermogen.provenance import run_record, write_json
 from thermogen.simulate import REMDConfig, run_remd
 from thermogen.systems import LJ7
@@ -167,7 +167,7 @@ def latent_comparison(
     floor = noise_floor(pool, n, metric, n_repeats=REPEATS, seed=rng)
     model_js, outside = [], []
     for r in range(REPEATS):
-        generated = model.sample(temperature, n, seed=seed + 100 + r)[0][0]
+        generated = model.sample_latent(temperature, n, seed=seed + 100 + r)[0][0]
         model_js.append(metric(generated, subset(pool)))
         outside.append(with_overflow(generated, ranges, bins)[-1])
     result = {
@@ -224,13 +224,12 @@ def main() -> None:
     mbar_s = time.perf_counter() - started
 
     latf = model.populations(np.array(temps), N_GENERATED, args.seed)
-    _, prob = model.sample(np.array(temps), N_GENERATED, seed=args.seed + 1000)
+    _, prob = model.sample_latent(np.array(temps), N_GENERATED, seed=args.seed + 1000)
     decoded = np.stack([np.bincount(s, minlength=n_states) / N_GENERATED for s in prob.argmax(2)])
-    try:
+    low = high = None
+    if model.can(POPULATION_CURVE):
         curve = model.population_curve(np.array(temps), n_bootstrap=200, seed=args.seed)
         low, high = curve.low, curve.high
-    except (UsageError, AttributeError):  # coupling without intervals, or an older API
-        low = high = None
 
     ref_cv, ref_state = model.transform(ref["features"].astype(float))
     ref_draw = model.posterior_sample(ref["features"].astype(float), args.seed)

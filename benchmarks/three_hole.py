@@ -50,8 +50,8 @@ from latf_common import kind_of, latf_config, source_digest  # sibling module
 
 from thermogen.analysis.mbar import MBARReweighter
 from thermogen.data import MultiTempDataset
-from thermogen.errors import UsageError
 from thermogen.models.latf import LaTFModel
+from thermogen.models.protocol import POPULATION_CURVE
 from thermogen.provenance import run_record, write_json
 from thermogen.simulate import REMDConfig, run_remd
 from thermogen.systems import ThreeHole
@@ -146,16 +146,15 @@ def run_seed(system: ThreeHole, args: argparse.Namespace, seed: int) -> dict[str
     mapping = states["mapping"]
     learned = model.populations(temps, N_GENERATED, seed)
     latf = to_basins(learned, mapping)
-    _, prob = model.sample(temps, N_GENERATED, seed=seed + 1000)
+    _, prob = model.sample_latent(temps, N_GENERATED, seed=seed + 1000)
     decoded_states = np.stack(
         [np.bincount(s, minlength=model.n_states) / N_GENERATED for s in prob.argmax(axis=2)]
     )
     decoded = to_basins(decoded_states, mapping)
-    try:
+    low = high = None
+    if model.can(POPULATION_CURVE):
         curve = model.population_curve(temps, n_bootstrap=200, seed=seed)
         low, high = to_basins(curve.low, mapping), to_basins(curve.high, mapping)
-    except (UsageError, AttributeError):  # coupling without intervals, or an older API
-        low = high = None
 
     moves = transitions(data, basin)
     rows = []

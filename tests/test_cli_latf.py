@@ -128,7 +128,7 @@ def test_sample_writes_latent_samples_with_state_probabilities(folder, trained):
     np.testing.assert_allclose(prob.sum(axis=1), 1.0, atol=1e-6)
     np.testing.assert_array_equal(state, prob.argmax(axis=1))
     np.testing.assert_array_equal(temperature, np.repeat([0.8, 1.3], 500))
-    model_cv, model_prob = load_model(run_dir).sample([0.8, 1.3], 500, seed=2)
+    model_cv, model_prob = load_model(run_dir).sample_latent([0.8, 1.3], 500, seed=2)
     np.testing.assert_array_equal(cv, model_cv.reshape(1000, 2))
     np.testing.assert_array_equal(prob, model_prob.reshape(1000, n_states))
     assert (folder / "generated.run.json").is_file() and "T (reduced units)" in out
@@ -352,15 +352,70 @@ def test_train_latf_refuses_one_temperature(folder):
     )
 
 
-@pytest.mark.parametrize(
-    ("options", "fragment"),
-    [
-        (["--model", "spib", "--resume"], "--resume is an option of --model diffusion only"),
-        (["--model", "latf", "--device", "cpu"], "--device is an option of --model diffusion only"),
-    ],
-)
-def test_train_refuses_diffusion_only_options(folder, options, fragment):
-    fails(["train", folder / "data.npz", *options, "--out", folder / "never"], fragment)
+def test_train_resume_without_a_checkpoint_is_refused_for_every_kind(folder):
+    """spib and latf resume as diffusion does (issue 12): with nothing to resume, one line."""
+    for kind in ("spib", "latf"):
+        fails(
+            [
+                *train_latf_args(folder, folder / f"{kind}.yaml")[:3],
+                kind,
+                "--out",
+                folder / "n",
+                "--config",
+                folder / f"{kind}.yaml",
+                "--resume",
+            ],
+            "resume=True but there is no checkpoint to resume from",
+        )
+
+
+def test_train_device_option_is_honoured_for_latf(folder, tmp_path):
+    """``--device`` reaches every training stage of a latf model (issue 12)."""
+    argv = ["train", folder / "data.npz", "--model", "latf", "--out", tmp_path / "run"]
+    status, _, err = run([*argv, "--config", folder / "latf.yaml", "--device", "cpu", "--quiet"])
+    assert status == 0, err
+    settings = json.loads((tmp_path / "run" / "config.json").read_text())["settings"]
+    assert settings["spib"]["train"]["device"] == "cpu" and settings["joint"]["device"] == "cpu"
+
+
+def test_killed_latf_training_resumes_to_the_same_weights(folder, tmp_path):
+    """SIGKILL during training, then --resume: the model equals an uninterrupted run's."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    argv = [
+        "train",
+        str(folder / "data.npz"),
+        "--model",
+        "latf",
+        "--config",
+        str(folder / "latf.yaml"),
+        "--seed",
+        "1",
+        "--quiet",
+    ]
+    run([*argv, "--out", tmp_path / "whole"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "thermogen", *argv, "--out", str(tmp_path / "killed")],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    stages = tmp_path / "killed" / "stages"
+    deadline = time.time() + 120
+    while not any(stages.glob("*/checkpoints/last.pt")) and time.time() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "killed" / "model.pt").exists()
+    status, _, err = run([*argv, "--out", tmp_path / "killed", "--resume"])
+    assert status == 0, err
+    whole = torch.load(tmp_path / "whole" / "model.pt", weights_only=True)["state_dict"]
+    resumed = torch.load(tmp_path / "killed" / "model.pt", weights_only=True)["state_dict"]
+    assert whole.keys() == resumed.keys()
+    for name in whole:
+        torch.testing.assert_close(resumed[name], whole[name], rtol=0, atol=0)
 
 
 def test_train_reports_a_typo_in_a_nested_key_with_file_and_dotted_key(folder):

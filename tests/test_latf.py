@@ -131,7 +131,7 @@ def test_population_intervals_need_the_state_mixture(model):
 
 def test_sampling_far_outside_the_training_range_stays_finite(model):
     temperatures = np.array([0.3, 3.0]) * model.temperature_scale.reference
-    cv, prob = model.sample(temperatures, n=5000, seed=3)
+    cv, prob = model.sample_latent(temperatures, n=5000, seed=3)
     assert cv.shape == (2, 5000, 2) and prob.shape == (2, 5000, model.n_states)
     assert np.isfinite(cv).all() and np.isfinite(prob).all()
     np.testing.assert_allclose(prob.sum(2), 1.0, atol=1e-6)
@@ -142,7 +142,9 @@ def test_save_load_round_trip_gives_identical_samples(model, data, tmp_path):
     loaded = LaTFModel.load(tmp_path)
     assert loaded.config == model.config and loaded.temperature_scale == model.temperature_scale
     for a, b in zip(
-        model.sample([0.8, 1.3], 2000, seed=5), loaded.sample([0.8, 1.3], 2000, seed=5), strict=True
+        model.sample_latent([0.8, 1.3], 2000, seed=5),
+        loaded.sample_latent([0.8, 1.3], 2000, seed=5),
+        strict=True,
     ):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(

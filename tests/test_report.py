@@ -451,7 +451,6 @@ def test_cli_bad_reference_is_one_line_error_naming_the_file(
 
 # ---------------------------------------------------------------------------- LaTF melting
 def test_latf_report_shows_melting_curve_with_tm_and_dh(tmp_path: Path) -> None:
-    from thermogen.models import save_run
     from thermogen.models.latf import LaTFConfig, LaTFModel
     from thermogen.models.spib import SPIBConfig
 
@@ -465,7 +464,7 @@ def test_latf_report_shows_melting_curve_with_tm_and_dh(tmp_path: Path) -> None:
         flow_hidden=(16, 16),
         joint=replace(train, steps=300),
     )
-    save_run(LaTFModel.fit(data, latf, progress=False), "latf", latf, data, tmp_path / "latf")
+    LaTFModel.fit(data, latf, run_dir=tmp_path / "latf", progress=False)
     out = write_report(tmp_path / "latf", data_path, out=tmp_path / "latf.html")
     text = out.read_text()
     files = tmp_path / "latf_files"

@@ -19,7 +19,7 @@ import numpy as np
 
 from .analysis import bootstrap_populations, histogram, js_divergence
 from .analysis.mbar import MBARReweighter, ReweightedEstimate
-from .data import MultiTempDataset, save_dataset
+from .data import MultiTempDataset, Trajectories, save_dataset
 from .demo_melting import MeltingDemo, run_melting_demo
 from .fileio import atomic_write
 from .models import DiffusionConfig, DiffusionModel
@@ -291,7 +291,7 @@ def _direct_populations(
     values, errors = [], []
     for t in ds.temperatures:
         at_t = np.flatnonzero(ds.temperature == t)
-        at_t = at_t[np.lexsort((ds.time[at_t], chain[at_t]))]
+        at_t = at_t[Trajectories.from_arrays(chain[at_t], ds.time[at_t]).order]
         est = bootstrap_populations(
             labels[at_t],
             len(system.basin_names),

@@ -19,7 +19,6 @@ from .analysis.melting import VantHoffFit
 from .analysis.populations import PopulationCurve
 from .data import MultiTempDataset
 from .models.latf import LaTFConfig, LaTFModel
-from .models.runs import save_run
 from .models.spib import SPIBConfig
 from .report import write_report
 from .report.figures import METHOD_STYLE, plot_free_energy, plot_melting_curve, save_figure
@@ -115,8 +114,8 @@ def run_melting_demo(
         spib=replace(spib, train=replace(spib.train, steps=DEMO_STEPS[0], seed=seed)),
         joint=replace(LaTFConfig().joint, steps=DEMO_STEPS[1], seed=seed),
     )
-    model = LaTFModel.fit(data, config, progress=progress)
-    run_dir = save_run(model, "latf", config, data, out_dir / "latf")
+    run_dir = out_dir / "latf"
+    model = LaTFModel.fit(data, config, run_dir=run_dir, progress=progress)
 
     temperatures = np.geomspace(*MELTING_RANGE, 25)
     curve = model.population_curve(temperatures, seed=seed)
@@ -178,7 +177,7 @@ def _draw_latent_maps(model: LaTFModel, data: MultiTempDataset, path: Path, seed
     rng = np.random.default_rng(seed)
     frames = rng.permutation(np.flatnonzero(data.temperature == trained))[: 2 * LATENT_SAMPLES]
     encoded = model.posterior_sample(data.features[frames], seed)
-    generated, _ = model.sample([trained, unsimulated], LATENT_SAMPLES, seed)
+    generated, _ = model.sample_latent([trained, unsimulated], LATENT_SAMPLES, seed)
     low, high = np.quantile(encoded, [0.001, 0.999], axis=0)
     ranges = list(zip(low - 0.15 * (high - low), high + 0.15 * (high - low), strict=True))
     maps = [histogram(z, LATENT_BINS, ranges) for z in (encoded[:LATENT_SAMPLES], *generated)]

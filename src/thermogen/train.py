@@ -53,6 +53,7 @@ from tqdm import tqdm
 from . import __version__
 from .errors import InputError, ThermogenError, UsageError
 from .fileio import atomic_write
+from .threads import torch_threads
 
 __all__ = [
     "CHECKPOINT_FORMAT_VERSION",
@@ -389,7 +390,7 @@ def train(
             else f"{checkpoint_path(run_dir)} does not exist"
         )
         raise UsageError(f"resume=True but there is no checkpoint to resume from: {where}")
-    with distributed_context(config.device) as ctx, _cpu_threads(config.threads, ctx.device):
+    with distributed_context(config.device) as ctx, _own_rng_and_threads(config, ctx.device):
         return _train(
             module, loss_fn, train_data, validation_data, config, run_dir, resume, progress, ctx
         )
@@ -497,15 +498,13 @@ def _check_rows(rows: torch.Tensor, name: str) -> None:
 
 
 @contextmanager
-def _cpu_threads(threads: int, device: torch.device) -> Iterator[None]:
-    """Use ``threads`` intra-op threads while training on CPU; restore the old number after."""
-    before = torch.get_num_threads()
-    if device.type == "cpu":
-        torch.set_num_threads(threads)
-    try:
+def _own_rng_and_threads(config: TrainConfig, device: torch.device) -> Iterator[None]:
+    """Train on a fork of torch's global RNG (the caller's stream is left as it was; a
+    checkpoint keeps the loop's own RNG state) with ``config.threads`` threads on CPU."""
+    devices = [device.index] if device.type == "cuda" else []
+    threads = config.threads if device.type == "cpu" else torch.get_num_threads()
+    with torch.random.fork_rng(devices=devices), torch_threads(threads):
         yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _derive_seed(*keys: int) -> int:

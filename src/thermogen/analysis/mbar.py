@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -19,11 +18,9 @@ import numpy as np
 from scipy.special import logsumexp
 
 from ..data.dataset import MultiTempDataset
-
-with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-    import pymbar  # prints a banner about JAX on import
-    from pymbar import timeseries
-logging.getLogger("pymbar").setLevel(logging.ERROR)
+from ..quiet import quiet_loggers
+from ._pymbar import pymbar
+from .timeseries import statistical_inefficiency
 
 __all__ = ["MBARReweighter", "ReweightedEstimate", "kish_effective_sample_size"]
 
@@ -92,7 +89,7 @@ class MBARReweighter:
         state = np.searchsorted(self.temperatures, ds.temperature)
         self.n_k = np.bincount(state, minlength=len(self.temperatures))
         u_kn = ds.energy[None, :] / ds.thermal_energy(self.temperatures)[:, None]
-        with contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), quiet_loggers("pymbar"):
             self._mbar = pymbar.MBAR(
                 u_kn, self.n_k, initialize="BAR" if len(self.n_k) > 1 else "zeros"
             )
@@ -154,7 +151,8 @@ class MBARReweighter:
         value = np.empty((temps.size, obs.shape[0]))
         error = np.empty_like(value)
         for s, a_n in enumerate(obs):
-            with np.errstate(divide="ignore"):  # pymbar takes log(A); zeros are fine
+            # pymbar takes log(A); zeros are fine
+            with np.errstate(divide="ignore"), quiet_loggers("pymbar"):
                 result = self._mbar.compute_expectations(a_n, u_kn=targets)
             value[:, s], error[:, s] = result["mu"], result["sigma"]
         ess = np.array([self.effective_sample_size(t) for t in temps])
@@ -183,23 +181,10 @@ class MBARReweighter:
 def _decorrelated_frames(dataset: MultiTempDataset) -> np.ndarray:
     """Indices of frames kept after subsampling every trajectory by its statistical inefficiency."""
     if dataset.replica is not None:
-        series_id = dataset.replica
-        order = np.lexsort(
-            (dataset.time if dataset.time is not None else np.arange(dataset.n_frames), series_id)
-        )
+        groups = dataset.trajectories().segments
     else:
-        series_id = np.searchsorted(dataset.temperatures, dataset.temperature)
-        order = np.argsort(series_id, kind="stable")
+        groups = [np.flatnonzero(dataset.temperature == t) for t in dataset.temperatures]
     reduced = dataset.energy / dataset.thermal_energy()
-    starts = np.flatnonzero(np.r_[True, np.diff(series_id[order]) != 0])
-    groups = np.split(order, starts[1:])
-    inefficiency = max(_statistical_inefficiency(reduced[g]) for g in groups)
+    inefficiency = max(statistical_inefficiency([reduced[g]]) for g in groups)
     stride = max(1, int(np.ceil(inefficiency)))
     return np.sort(np.concatenate([g[::stride] for g in groups]))
-
-
-def _statistical_inefficiency(series: np.ndarray) -> float:
-    if series.size < 3 or np.ptp(series) == 0:
-        return 1.0
-    with contextlib.redirect_stdout(io.StringIO()):
-        return float(timeseries.statistical_inefficiency(series))

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import norm
 
+from thermogen.analysis import timeseries
 from thermogen.analysis.melting import VantHoffFit, fit_van_t_hoff
 from thermogen.errors import InputError, UsageError
 from thermogen.fileio import atomic_write
@@ -39,9 +40,6 @@ BLOCK_FACTOR = 5.0
 underestimate the variance by a fraction ~ g / (2 b) = 10% (5% on the standard error)."""
 MIN_BLOCKS = 20
 """Fewer blocks than this give unreliable bootstrap intervals (a warning is raised)."""
-SOKAL_WINDOW = 3.0
-"""Autocorrelation sums stop at the first lag M with M >= SOKAL_WINDOW * g(M) (Sokal's
-self-consistent window with c = 6 in units of tau_int = g / 2)."""
 _CHUNK_ELEMENTS = 1 << 22
 """Bootstrap replicates are drawn in chunks of about this many block indices (memory bound)."""
 
@@ -106,54 +104,33 @@ def state_populations(
     return np.bincount(lab, weights=w, minlength=n_states) / w.sum()
 
 
-def _autocovariance_sums(x: np.ndarray, n_lags: int) -> np.ndarray:
-    """(n_lags, S) sums over t of x[t] x[t + k] for lags k < n_lags, of a centred (L, S) series."""
-    length = x.shape[0]
-    n_fft = 1 << int(np.ceil(np.log2(2 * length)))
-    spectrum = np.fft.rfft(x, n=n_fft, axis=0)
-    sums = np.fft.irfft(spectrum * spectrum.conj(), n=n_fft, axis=0)[:length]
-    return np.pad(sums, ((0, n_lags - length), (0, 0)))
-
-
-def _pair_counts(sizes: np.ndarray, n_lags: int) -> np.ndarray:
-    """(n_lags,) number of frame pairs at lag k summed over groups: sum_g max(L_g - k, 0)."""
-    lengths = np.sort(sizes)
-    lags = np.arange(n_lags)
-    longer = np.searchsorted(lengths, lags, side="right")  # groups [longer:] have L_g > k
-    tail_sums = np.concatenate([np.cumsum(lengths[::-1])[::-1], [0]])
-    return tail_sums[longer] - lags * (lengths.size - longer)
-
-
-def _sokal_inefficiency(rho: np.ndarray) -> float:
-    """g = 1 + 2 sum_{k=1..M} rho(k) of one autocorrelation function with Sokal's window M."""
-    if rho.size < 2:
-        return 1.0
-    g_of_m = 1.0 + 2.0 * np.cumsum(rho[1:])
-    stop = np.flatnonzero(np.arange(1, rho.size) >= SOKAL_WINDOW * g_of_m)
-    return float(g_of_m[stop[0] if stop.size else -1])
-
-
 def statistical_inefficiency(
     labels: np.ndarray, n_states: int, *, groups: np.ndarray | None = None
 ) -> float:
-    """Statistical inefficiency g = 1 + 2 sum_k rho(k) of the state indicators (max over states).
+    """Statistical inefficiency g of the state indicators, the largest over the states.
 
-    The autocorrelation of each state's indicator is pooled over groups (independent
-    trajectories, frames in time order within each) and summed up to Sokal's self-consistent
-    window. g is about the number of frames per independent sample; states that never or always
-    occur are ignored. Returns at least 1.
+    Each state's indicator (1 in the state, 0 elsewhere) is one observable sampled along
+    every group (independent trajectories, frames in time order within each), and its g comes
+    from :func:`thermogen.analysis.timeseries.statistical_inefficiency`, which pools the groups.
+    g is about the number of frames per independent sample; states that never or always occur
+    are ignored. Returns at least 1.
+
+    Parameters
+    ----------
+    labels
+        (N,) integer states in [0, n_states).
+    n_states
+        Number of states S.
+    groups
+        (N,) group id of each frame; one group when ``None``.
     """
     lab = _check_labels(labels, n_states)
     codes = _group_codes(groups, lab.size)
-    sizes = np.bincount(codes)
-    indicators = np.eye(n_states)[lab[np.argsort(codes, kind="stable")]]
-    series = np.split(indicators, np.cumsum(sizes)[:-1])
-    n_lags = int(sizes.max())
-    sums = sum(_autocovariance_sums(s - s.mean(axis=0), n_lags) for s in series)
-    acov = sums / _pair_counts(sizes, n_lags)[:, None]
-    varying = acov[0] > 1e-12  # indicator variances are 0 or at least ~1 / N
-    rho = acov[:, varying] / acov[0, varying]
-    return max([1.0, *(_sokal_inefficiency(r) for r in rho.T)])
+    order = np.argsort(codes, kind="stable")
+    series = np.split(lab[order], np.cumsum(np.bincount(codes))[:-1])
+    return max(
+        timeseries.statistical_inefficiency([s == k for s in series]) for k in range(n_states)
+    )
 
 
 def _block_ids(codes: np.ndarray, block_length: int) -> np.ndarray:

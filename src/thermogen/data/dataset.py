@@ -15,9 +15,73 @@ import numpy as np
 from ..errors import InputError
 from ..units import ENERGY_UNITS, KCAL_TO_KJ, TEMPERATURE_UNITS, thermal_energy
 
-__all__ = ["MultiTempDataset"]
+__all__ = ["MultiTempDataset", "Trajectories"]
 
 _PERIODIC_TOLERANCE = 1e-6  # radians; values a float rounding step outside [-pi, pi] are wrapped
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectories:
+    """N frames grouped into M trajectories (one per replica id), each in time order.
+
+    Build it with :meth:`MultiTempDataset.trajectories` (or :meth:`from_arrays`). A trajectory
+    may have gaps in time; its frames are only sorted, not checked for continuity.
+
+    Attributes
+    ----------
+    order
+        (N,) int64 frame indices sorted by replica id, then by time: the frames of trajectory
+        m are ``order[starts[m] : starts[m] + lengths[m]]``.
+    starts
+        (M,) int64 position in ``order`` of the first frame of each trajectory.
+    replica_ids
+        (M,) int64 replica id of each trajectory, ascending.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> traj = Trajectories.from_arrays(np.array([7, 3, 7, 3]), np.array([1, 5, 0, 4]))
+    >>> traj.replica_ids.tolist(), traj.lengths.tolist()
+    ([3, 7], [2, 2])
+    >>> [s.tolist() for s in traj.segments]
+    [[3, 1], [2, 0]]
+    """
+
+    order: np.ndarray
+    starts: np.ndarray
+    replica_ids: np.ndarray
+
+    @classmethod
+    def from_arrays(cls, replica: np.ndarray, time: np.ndarray | None = None) -> Trajectories:
+        """Group frames into trajectories by replica id and sort each by time.
+
+        Parameters
+        ----------
+        replica
+            (N,) int trajectory id of each frame.
+        time
+            (N,) int frame index inside its trajectory, or None to keep the frames of one
+            replica in array order.
+        """
+        replica = np.asarray(replica, dtype=np.int64)
+        position = np.arange(replica.size) if time is None else np.asarray(time)
+        order = np.lexsort((position, replica))
+        sorted_ids = replica[order]
+        starts = np.flatnonzero(np.r_[sorted_ids.size > 0, sorted_ids[1:] != sorted_ids[:-1]])
+        arrays = (order, starts, sorted_ids[starts])
+        for a in arrays:
+            a.setflags(write=False)
+        return cls(*arrays)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """(M,) int64 number of frames of each trajectory."""
+        return np.diff(np.r_[self.starts, self.order.size])
+
+    @property
+    def segments(self) -> list[np.ndarray]:
+        """M arrays of frame indices, one per trajectory in time order (views of ``order``)."""
+        return [self.order[s : s + n] for s, n in zip(self.starts, self.lengths, strict=True)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -190,6 +254,25 @@ class MultiTempDataset:
         """True when frames carry ``replica`` and ``time``, so time-lagged pairs can be formed."""
         return self.replica is not None and self.time is not None
 
+    def trajectories(self) -> Trajectories:
+        """The frames grouped by ``replica``, each group in ``time`` order (file order without it).
+
+        Returns
+        -------
+        Trajectories
+            M trajectories over the N frames, in ascending replica id.
+
+        Raises
+        ------
+        InputError
+            If the frames carry no ``replica`` ids.
+        """
+        if self.replica is None:
+            raise InputError(
+                self.source, "replica", "is missing: the frames carry no trajectory ids"
+            )
+        return Trajectories.from_arrays(self.replica, self.time)
+
     def thermal_energy(self, temperature: np.ndarray | float | None = None) -> np.ndarray:
         """k_B T in the dataset's energy unit, for ``temperature`` (default: every frame's)."""
         t = self.temperature if temperature is None else temperature
@@ -277,8 +360,8 @@ def _text(value: object) -> str:
 
 
 def _check_unique_times(replica: np.ndarray, time: np.ndarray, src: str) -> None:
-    order = np.lexsort((time, replica))
-    same = (np.diff(replica[order]) == 0) & (np.diff(time[order]) == 0)
+    traj = Trajectories.from_arrays(replica, time)
+    same = (np.diff(replica[traj.order]) == 0) & (np.diff(time[traj.order]) == 0)
     if same.any():
         raise InputError(src, "time", "repeats a frame index inside one replica trajectory")
 

@@ -94,7 +94,9 @@ def load_dataset(
     )
 
 
-def save_dataset(dataset: MultiTempDataset, path: str | Path) -> Path:
+def save_dataset(
+    dataset: MultiTempDataset, path: str | Path, extra: dict[str, np.ndarray] | None = None
+) -> Path:
     """Write ``dataset`` to an ``.npz`` file atomically, in the schema :func:`load_dataset` reads.
 
     Parameters
@@ -105,6 +107,9 @@ def save_dataset(dataset: MultiTempDataset, path: str | Path) -> Path:
     path
         Target file; ``.npz`` is appended when the name lacks it (as ``numpy.savez`` does).
         An existing file is replaced only once the new one is complete.
+    extra
+        More arrays to store beside the dataset's (names other than the schema's; a load
+        ignores them), e.g. the decoded states of generated samples.
 
     Returns
     -------
@@ -114,6 +119,10 @@ def save_dataset(dataset: MultiTempDataset, path: str | Path) -> Path:
     arrays = {name: getattr(dataset, name) for name in _ARRAY_KEYS}
     arrays["feature_names"] = np.array(dataset.feature_names, dtype=str)
     arrays.update({name: np.array(getattr(dataset, name)) for name in _UNIT_KEYS})
+    clash = sorted(set(extra or {}) & set(arrays))
+    if clash:
+        raise ValueError(f"extra arrays may not replace the dataset's own: {clash}")
+    arrays.update(extra or {})
     return write_npz(path, {name: value for name, value in arrays.items() if value is not None})
 
 

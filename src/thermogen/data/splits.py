@@ -11,9 +11,14 @@ import operator
 import numpy as np
 
 from ..errors import InputError
-from .dataset import MultiTempDataset
+from .dataset import MultiTempDataset, Trajectories
 
-__all__ = ["lagged_pairs", "split_by_temperature", "train_validation_split"]
+__all__ = [
+    "lagged_pairs",
+    "split_by_temperature",
+    "train_validation_indices",
+    "train_validation_split",
+]
 
 
 def split_by_temperature(ds: MultiTempDataset) -> dict[float, MultiTempDataset]:
@@ -37,10 +42,7 @@ def train_validation_split(
 ) -> tuple[MultiTempDataset, MultiTempDataset]:
     """Split frames in time: the last part of every time series is the validation set.
 
-    With ``replica`` and ``time`` a time series is one trajectory ordered by ``time``; without
-    them it is the frames of one temperature in file order. The last
-    ``round(validation_fraction * length)`` frames of each series (halves round up) are for
-    validation, the rest for training.
+    The frames of :func:`train_validation_indices`, which says how the time series are cut.
 
     Parameters
     ----------
@@ -62,27 +64,63 @@ def train_validation_split(
     InputError
         If the series are too short for either part to receive a frame.
     """
-    if not 0.0 < validation_fraction < 1.0:
+    train, validation = train_validation_indices(ds, validation_fraction)
+    return ds.subset(train), ds.subset(validation)
+
+
+def train_validation_indices(
+    ds: MultiTempDataset, fraction: float = 0.1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Frame indices of the two parts of :func:`train_validation_split`.
+
+    With ``replica`` and ``time`` a time series is one trajectory ordered by ``time``; without
+    them it is the frames of one temperature in file order. The last
+    ``round(fraction * length)`` frames of each series (halves round up) are for validation,
+    the rest for training.
+
+    Parameters
+    ----------
+    ds
+        N frames.
+    fraction
+        Fraction of each time series held out for validation, strictly between 0 and 1.
+
+    Returns
+    -------
+    train_index, validation_index : np.ndarray
+        (N_train,) and (N_validation,) int64 indices into ``ds``, N_train + N_validation = N,
+        no frame in both. Each lists its frames series by series (ascending replica id or
+        temperature), in time order inside each series.
+
+    Raises
+    ------
+    ValueError
+        If ``fraction`` is not in (0, 1).
+    InputError
+        If the series are too short for either part to receive a frame.
+    """
+    if not 0.0 < fraction < 1.0:
         raise ValueError(
-            f"validation_fraction must be between 0 and 1 (exclusive), got {validation_fraction!r}"
+            f"validation_fraction must be between 0 and 1 (exclusive), got {fraction!r}"
         )
     if ds.has_trajectories:
-        series, position = ds.replica, ds.time
+        series = ds.trajectories().segments
     else:
-        series, position = ds.temperature, np.arange(ds.n_frames)
-    order = np.lexsort((position, series))
-    rank, length = _rank_in_group(series[order])
-    n_validation = np.floor(validation_fraction * length + 0.5).astype(np.int64)
-    is_validation = rank >= length - n_validation
-    if is_validation.all() or not is_validation.any():
-        empty = "training" if is_validation.all() else "validation"
+        series = [np.flatnonzero(ds.temperature == t) for t in ds.temperatures]
+    length = np.array([s.size for s in series])
+    n_train = length - np.floor(fraction * length + 0.5).astype(np.int64)
+    if not n_train.any() or np.array_equal(n_train, length):
+        empty = "training" if not n_train.any() else "validation"
         raise InputError(
             ds.source,
             "validation_fraction",
-            f"{validation_fraction:g} leaves the {empty} set empty: the time series "
+            f"{fraction:g} leaves the {empty} set empty: the time series "
             f"have at most {length.max()} frames",
         )
-    return ds.subset(order[~is_validation]), ds.subset(order[is_validation])
+    return (
+        np.concatenate([s[:n] for s, n in zip(series, n_train, strict=True)]),
+        np.concatenate([s[n:] for s, n in zip(series, n_train, strict=True)]),
+    )
 
 
 def lagged_pairs(ds: MultiTempDataset, lag: int) -> tuple[np.ndarray, np.ndarray]:
@@ -118,41 +156,25 @@ def lagged_pairs(ds: MultiTempDataset, lag: int) -> tuple[np.ndarray, np.ndarray
             "time-lagged pairs need trajectory information "
             "('replica' and 'time'), but the dataset has none",
         )
-    order = np.lexsort((ds.time, ds.replica))
-    key = _trajectory_key(ds.replica[order], ds.time[order], lag)
+    trajectories = ds.trajectories()
+    key = _trajectory_key(trajectories, ds.time, lag)
     target = key + lag
     found = np.minimum(np.searchsorted(key, target), key.size - 1)
     hit = key[found] == target
+    order = trajectories.order
     return order[hit], order[found[hit]]
 
 
-def _rank_in_group(group: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Position of each element inside its run of equal values, and that run's length.
+def _trajectory_key(trajectories: Trajectories, time: np.ndarray, lag: int) -> np.ndarray:
+    """(N,) strictly increasing int64 key of the frames in ``trajectories.order``.
 
-    Parameters
-    ----------
-    group
-        (N,) labels, equal labels adjacent (sorted).
-
-    Returns
-    -------
-    rank, length : np.ndarray
-        (N,) int64 each.
+    Inside a trajectory the key is ``time`` (N,) plus a constant, so a lag in time is the same
+    lag in key; trajectories are spaced more than ``lag`` apart, so ``key + lag`` never reaches
+    the next trajectory.
     """
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    lengths = np.diff(np.r_[starts, group.size])
-    return np.arange(group.size) - np.repeat(starts, lengths), np.repeat(lengths, lengths)
-
-
-def _trajectory_key(replica: np.ndarray, time: np.ndarray, lag: int) -> np.ndarray:
-    """(N,) strictly increasing int64 key for frames sorted by (replica, time).
-
-    Inside a trajectory the key is ``time`` plus a constant, so a lag in time is the same lag in
-    key; trajectories are spaced more than ``lag`` apart, so ``key + lag`` never reaches the
-    next trajectory.
-    """
-    rank, length = _rank_in_group(replica)
-    first = np.flatnonzero(rank == 0)
-    start, end = time[first], time[first + length[first] - 1]
+    time = time[trajectories.order]
+    lengths = trajectories.lengths
+    start = time[trajectories.starts]
+    end = time[trajectories.starts + lengths - 1]
     offset = np.r_[0, np.cumsum(end - start + lag + 1)[:-1]] - start
-    return time + np.repeat(offset, length[first])
+    return time + np.repeat(offset, lengths)

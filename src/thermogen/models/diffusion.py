@@ -22,7 +22,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -32,8 +32,7 @@ from tqdm import tqdm
 from ..data.dataset import MultiTempDataset
 from ..data.splits import train_validation_split
 from ..errors import InputError
-from ..provenance import run_record, write_json
-from ..train import TrainConfig, resolve_device, seeded, train
+from ..train import TrainConfig, resolve_device, seeded
 from .networks import ConditionedResidualMLP, sinusoidal_embedding
 from .persistence import (
     data_meta,
@@ -43,8 +42,11 @@ from .persistence import (
     read_model_file,
     write_model_file,
 )
-from .representation import FeatureScaler, TemperatureScale
+from .protocol import CONFIGURATIONS, LOG_PROB, RESUME, SAMPLE, DataSpec, Model, uses_torch
+from .registry import register
+from .representation import FeatureScaler, TemperatureScale, standardization_record
 from .requests import check_sample_request
+from .run_dir import RunDir, train_stage
 from .samplers import (
     log_density,
     sample_ancestral,
@@ -173,8 +175,9 @@ def diffusion_loss(schedule: CosineSchedule, mode: str):
     return loss
 
 
+@register
 @dataclass(frozen=True, eq=False)
-class DiffusionModel:
+class DiffusionModel(Model):
     """A fitted diffusion model; generates features at any temperature.
 
     Attributes
@@ -185,76 +188,88 @@ class DiffusionModel:
         The data's standardization.
     net
         Noise predictor with the EMA weights.
-    feature_names, temperature_unit
-        Of the training data; generated samples use the same feature space and units.
+    data_spec
+        Features and units of the training data; generated samples have the same.
     history
         Training log rows (step, losses, learning rate, elapsed seconds).
     """
+
+    kind: ClassVar[str] = "diffusion"
+    label: ClassVar[str] = "the diffusion model"
+    capabilities: ClassVar[frozenset[str]] = frozenset({SAMPLE, CONFIGURATIONS, LOG_PROB, RESUME})
+    config_class: ClassVar[type] = DiffusionConfig
+    sample_options: ClassVar[tuple[str, ...]] = ("sampler", "steps", "batch_size", "device")
 
     config: DiffusionConfig
     scaler: FeatureScaler
     temperature_scale: TemperatureScale
     net: DenoiserNet
-    feature_names: tuple[str, ...]
-    temperature_unit: str
+    data_spec: DataSpec
     history: tuple[dict[str, float], ...] = ()
 
     # ------------------------------------------------------------------ training
     @classmethod
+    @uses_torch
     def fit(
         cls,
-        dataset: MultiTempDataset,
+        data: MultiTempDataset,
         config: DiffusionConfig | None = None,
+        *,
+        weights: np.ndarray | None = None,
         run_dir: str | Path | None = None,
         resume: bool = False,
         progress: bool = True,
     ) -> DiffusionModel:
         """Train on a multi-temperature dataset (at least two temperatures).
 
-        With ``run_dir`` the resolved config, the standardization, checkpoints, the training log
-        and the final model are written there, and ``resume=True`` continues a killed run.
+        With ``run_dir`` the run folder (:class:`~thermogen.models.run_dir.RunDir`) is written
+        as training goes, and ``resume=True`` continues a killed run. The diffusion model takes
+        no frame ``weights``.
         """
         config = config or DiffusionConfig()
-        dataset.require_temperatures(2, "the diffusion model")
-        train_set, validation_set = train_validation_split(dataset, config.validation_fraction)
-        scaler = FeatureScaler.fit(train_set.features, dataset.periodic)
-        tscale = TemperatureScale.fit(dataset.temperature)
+        if weights is not None:
+            cls.require("weights")
+        data.require_temperatures(2, "the diffusion model")
+        train_set, validation_set = train_validation_split(data, config.validation_fraction)
+        scaler = FeatureScaler.fit(train_set.features, data.periodic)
+        tscale = TemperatureScale.fit(data.temperature)
         with seeded(config.train.seed):
             net = DenoiserNet(scaler.model_dim, tscale.spread, config)
-        rows = [
+        rows = tuple(
             torch.as_tensor(
                 np.column_stack([scaler.encode(d.features), tscale.log_ratio(d.temperature)]),
                 dtype=torch.float32,
             )
             for d in (train_set, validation_set)
-        ]
-        if run_dir is not None:
-            run_dir = Path(run_dir)
-            run_dir.mkdir(parents=True, exist_ok=True)
-            _write_setup(run_dir, config, scaler, tscale, dataset)
-        schedule = CosineSchedule(config.final_alpha_bar)
-        result = train(
-            net,
-            diffusion_loss(schedule, config.temperature_mode),
-            rows[0],
-            rows[1],
-            config.train,
-            run_dir=run_dir,
-            resume=resume,
-            progress=progress,
+        )
+        run = None if run_dir is None else RunDir(run_dir)
+        if run is not None:
+            standardization = standardization_record(scaler, data.feature_names, tscale)
+            run.begin(cls.kind, config, data, config.train.seed, standardization, resume)
+        loss = diffusion_loss(CosineSchedule(config.final_alpha_bar), config.temperature_mode)
+        result = train_stage(
+            run, "train", net, loss, rows, config.train, resume=resume, progress=progress
         )
         model = cls(
             config,
             scaler,
             tscale,
             result.ema_module.cpu().eval(),
-            dataset.feature_names,
-            dataset.temperature_unit,
+            DataSpec.of(data),
             tuple(result.history),
         )
-        if run_dir is not None and result.is_main_process:
-            model.save(run_dir)
+        if run is not None and result.is_main_process:
+            run.finish(model, config, data, ["train"])
         return model
+
+    def fit_summary(self) -> str:
+        """Step and last losses of the training."""
+        last = self.history[-1] if self.history else {}
+        return (
+            f"step {int(last.get('step', 0))}, train loss "
+            f"{last.get('train_loss', float('nan')):.4f}, validation loss "
+            f"{last.get('validation_loss', float('nan')):.4f}"
+        )
 
     # ------------------------------------------------------------------ generation
     @property
@@ -282,16 +297,18 @@ class DiffusionModel:
 
         return eps, scale
 
+    @uses_torch
     def sample(
         self,
         temperatures: float | list[float] | np.ndarray,
         n: int,
+        *,
+        seed: int = 0,
+        progress: bool = False,
         sampler: str = "ode",
         steps: int | None = None,
-        seed: int = 0,
         batch_size: int = 4096,
         device: str = "cpu",
-        progress: bool = False,
     ) -> MultiTempDataset:
         """``n`` new frames at each temperature, in the training data's feature space and units.
 
@@ -338,16 +355,9 @@ class DiffusionModel:
                     chunks.append(self.scaler.decode(z.double().cpu().numpy()))
                     temp_column.append(np.full(m, t))
                     bar.update(m)
-        return MultiTempDataset(
-            np.concatenate(chunks),
-            np.concatenate(temp_column),
-            feature_names=self.feature_names,
-            periodic=self.scaler.periodic,
-            temperature_unit=self.temperature_unit,
-            energy_unit="reduced" if self.temperature_unit == "reduced" else "kJ/mol",
-            source="generated",
-        )
+        return self.data_spec.dataset(np.concatenate(chunks), np.concatenate(temp_column))
 
+    @uses_torch
     def sample_with_log_prob(
         self,
         temperature: float,
@@ -390,6 +400,7 @@ class DiffusionModel:
             log_q.append(log_density_z.detach().double().cpu().numpy() + jacobian)
         return np.concatenate(samples), np.concatenate(log_q)
 
+    @uses_torch
     def log_prob(
         self,
         features: np.ndarray,
@@ -429,20 +440,18 @@ class DiffusionModel:
         """Write ``model.pt`` (EMA weights and everything needed to sample) into ``run_dir``."""
         meta = {
             "config": json.dumps(self.config.to_dict()),
-            **data_meta(
-                self.scaler, self.temperature_scale, self.feature_names, self.temperature_unit
-            ),
+            **data_meta(self.data_spec, self.scaler, self.temperature_scale),
         }
-        return write_model_file(run_dir, "diffusion", meta, self.net)
+        return write_model_file(run_dir, self.kind, meta, self.net)
 
     @classmethod
     def load(cls, run_dir: str | Path) -> DiffusionModel:
         """The model saved in ``run_dir`` (raises :class:`InputError` for a missing or bad run)."""
-        payload = read_model_file(run_dir, "diffusion")
+        payload = read_model_file(run_dir, cls.kind)
         config = read_config(DiffusionConfig, payload, run_dir)
-        scaler, tscale, names, unit = read_data_meta(payload)
+        spec, scaler, tscale = read_data_meta(payload)
         net = load_weights(DenoiserNet(scaler.model_dim, tscale.spread, config), payload, run_dir)
-        return cls(config, scaler, tscale, net, names, unit)
+        return cls(config, scaler, tscale, net, spec)
 
 
 def _check_sampler(sampler: str, steps: int | None) -> None:
@@ -452,34 +461,3 @@ def _check_sampler(sampler: str, steps: int | None) -> None:
         )
     if steps is not None and steps < 1:
         raise InputError("sample", "steps", f"must be >= 1, got {steps}")
-
-
-def _write_setup(
-    run_dir: Path,
-    config: DiffusionConfig,
-    scaler: FeatureScaler,
-    tscale: TemperatureScale,
-    dataset: MultiTempDataset,
-) -> None:
-    """config.json (resolved settings, seed, version) and standardization.json before training."""
-    write_json(
-        run_dir / "config.json",
-        run_record(
-            "train",
-            {"model": "diffusion", **config.to_dict(), "data": dataset.source},
-            config.train.seed,
-            {
-                "n_frames": dataset.n_frames,
-                "temperatures": dataset.temperatures,
-                "temperature_unit": dataset.temperature_unit,
-            },
-        ),
-    )
-    write_json(
-        run_dir / "standardization.json",
-        {
-            "features": scaler.to_dict(),
-            "temperature": asdict(tscale),
-            "feature_names": list(dataset.feature_names),
-        },
-    )

@@ -60,21 +60,20 @@ decoded state of samples, the rule that labels frames.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-import zuko
-from torch import nn
 
 from ..analysis.populations import PopulationCurve
 from ..data.dataset import MultiTempDataset
 from ..errors import UsageError
-from ..train import TrainConfig, seeded, train
+from ..tables import state_table
+from ..train import seeded
+from .flow_prior import TEMPERATURE_COUPLINGS, FlowPrior, LaTFConfig
 from .persistence import (
     data_meta,
     load_weights,
@@ -83,203 +82,39 @@ from .persistence import (
     read_model_file,
     write_model_file,
 )
-from .representation import FeatureScaler, TemperatureScale
+from .protocol import (
+    POPULATION_CURVE,
+    POPULATIONS,
+    RESUME,
+    SAMPLE,
+    TRANSFORM,
+    WEIGHTS,
+    DataSpec,
+    Model,
+    uses_torch,
+)
+from .registry import register
+from .representation import FeatureScaler, TemperatureScale, standardization_record
 from .requests import check_sample_request
+from .run_dir import RunDir, train_stage
 from .spib import (
-    Encoder,
     LaggedData,
-    SPIBConfig,
+    Rounds,
     SPIBNet,
-    check_fields,
+    StageTrainer,
     encode_states,
     fit_rounds,
     skeleton,
     spib_loss,
 )
 from .state_thermodynamics import StateCounts, StateThermodynamics
-from .tilted_gaussian import TiltedGaussian
 
-__all__ = ["TEMPERATURE_COUPLINGS", "LaTFConfig", "LaTFModel"]
-
-TEMPERATURE_COUPLINGS = ("van-t-hoff", "base-only", "flow-context")
-
-_CONFIG_RULES = {
-    "temperature_coupling": (
-        f"one of {TEMPERATURE_COUPLINGS}",
-        lambda v: v in TEMPERATURE_COUPLINGS,
-    ),
-    "tilt": ("≥ 0", lambda v: v >= 0),
-    "transforms": ("≥ 1", lambda v: v >= 1),
-    "flow_hidden": ("a non-empty tuple of widths ≥ 1", lambda v: len(v) > 0 and min(v) >= 1),
-    "bins": ("≥ 2", lambda v: v >= 2),
-}
+__all__ = ["TEMPERATURE_COUPLINGS", "FlowPrior", "LaTFConfig", "LaTFModel"]
 
 
-@dataclass(frozen=True)
-class LaTFConfig:
-    """Settings of LaTF.
-
-    Attributes
-    ----------
-    spib
-        The SPIB stage (encoder, lag, beta, relabelling rounds); its ``beta`` also weights the
-        flow-prior KL term of the joint stage.
-    temperature_coupling
-        ``"flow-context"`` or ``"base-only"`` (see the module docstring).
-    tilt
-        tau of the tilted Gaussian base.
-    transforms, flow_hidden, bins
-        Spline transforms, hidden widths of their networks, and spline bins.
-    joint
-        Optimisation settings of the joint stage.
-    """
-
-    spib: SPIBConfig = field(default_factory=SPIBConfig)
-    temperature_coupling: str = "van-t-hoff"
-    tilt: float = 2.0
-    transforms: int = 4
-    flow_hidden: tuple[int, ...] = (64, 64)
-    bins: int = 8
-    joint: TrainConfig = field(
-        default_factory=lambda: TrainConfig(
-            steps=3000,
-            batch_size=512,
-            learning_rate=3e-3,
-            warmup_steps=100,
-            ema_decay=0.995,
-            validation_interval=500,
-            checkpoint_interval=3000,
-        )
-    )
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "flow_hidden", tuple(self.flow_hidden))
-        check_fields(self, _CONFIG_RULES)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready settings."""
-        return asdict(self)
-
-
-class FlowPrior(nn.Module):
-    """p(z | T): a spline flow on the standardized latent over the tilted Gaussian at T / T_ref.
-
-    With the ``"van-t-hoff"`` coupling it is a mixture over the S states,
-    p(z | T) = sum_k p_k(T) p(z | k, T), the flow conditioned on the state (one-hot) and the
-    state populations p_k(T) those of :class:`StateThermodynamics` (buffers set after fitting).
-
-    Parameters
-    ----------
-    latent_dim
-        d.
-    config
-        Coupling, tilt and flow size.
-    spread
-        Half the range of log T on the training ladder; the flow context is log(T/T_ref) / spread.
-    n_states
-        S, the number of states (used by the ``"van-t-hoff"`` coupling).
-    """
-
-    def __init__(self, latent_dim: int, config: LaTFConfig, spread: float, n_states: int) -> None:
-        super().__init__()
-        self.latent_dim, self.tilt, self.n_states = latent_dim, config.tilt, n_states
-        self.coupling = config.temperature_coupling
-        context = {"base-only": 0, "flow-context": 1, "van-t-hoff": n_states}[self.coupling]
-        self.transform = zuko.flows.NSF(
-            features=latent_dim,
-            context=context,
-            transforms=config.transforms,
-            hidden_features=config.flow_hidden,
-            bins=config.bins,
-        ).transform
-        self.register_buffer("spread", torch.tensor(float(spread)))
-        self.register_buffer("shift", torch.zeros(latent_dim))
-        self.register_buffer("scale", torch.ones(latent_dim))
-        # S_k / k_B and H_k / (k_B T_ref) of the states (van-t-hoff coupling)
-        self.register_buffer("entropy", torch.zeros(n_states))
-        self.register_buffer("enthalpy", torch.zeros(n_states))
-
-    @property
-    def is_mixture(self) -> bool:
-        """Whether the prior is a mixture over states with thermodynamic weights."""
-        return self.coupling == "van-t-hoff"
-
-    def standardize_with(self, latent: torch.Tensor) -> None:
-        """Set the fixed affine standardization from latent means (N, d)."""
-        self.shift.copy_(latent.mean(0))
-        self.scale.copy_(latent.std(0).clamp_min(1e-6))
-
-    def set_thermodynamics(self, states: StateThermodynamics, reference: float) -> None:
-        """Set the state weights from fitted entropies and enthalpies (T_ref = ``reference``)."""
-        self.entropy.copy_(torch.as_tensor(states.entropy))
-        self.enthalpy.copy_(torch.as_tensor(states.enthalpy / reference))
-
-    def log_weights(self, log_ratio: torch.Tensor) -> torch.Tensor:
-        """(B, S) log state populations at log(T / T_ref) (B,) (van-t-hoff coupling)."""
-        logits = self.entropy - self.enthalpy * torch.exp(-log_ratio)[:, None]
-        return logits.log_softmax(dim=1)
-
-    def to_base(
-        self, log_ratio: torch.Tensor, state: torch.Tensor | None = None
-    ) -> torch.distributions.Transform:
-        """The map standardized z -> u at temperatures log(T / T_ref) (B,) (and, with the
-        van-t-hoff coupling, for the states (B,))."""
-        if self.coupling == "flow-context":
-            return self.transform((log_ratio / self.spread)[:, None])
-        if self.is_mixture:
-            return self.transform(F.one_hot(state, self.n_states).to(log_ratio))
-        return self.transform(None)
-
-    def _component_log_prob(
-        self, z: torch.Tensor, log_ratio: torch.Tensor, state: torch.Tensor | None
-    ) -> torch.Tensor:
-        """log p(z | T) (B,), or log p(z | state, T) with the van-t-hoff coupling."""
-        u, log_det = self.to_base(log_ratio, state).call_and_ladj((z - self.shift) / self.scale)
-        return self.base(log_ratio).log_prob(u) + log_det - self.scale.log().sum()
-
-    def base(self, log_ratio: torch.Tensor) -> TiltedGaussian:
-        """The tilted Gaussian at temperatures log(T / T_ref) (B,): s^2 = T / T_ref."""
-        return TiltedGaussian.at_temperature(self.latent_dim, log_ratio.exp(), self.tilt)
-
-    def log_prob(
-        self,
-        z: torch.Tensor,
-        log_ratio: torch.Tensor,
-        encoder: Encoder | None = None,
-        state: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """log p(z | T) (B,) of latents (B, d) at log(T / T_ref) (B,); ``encoder`` is unused.
-
-        With the van-t-hoff coupling and the frames' own ``state`` (B,) given, the joint
-        log p(z, state | T); without it, the mixture log p(z | T).
-        """
-        if not self.is_mixture:
-            return self._component_log_prob(z, log_ratio, None)
-        log_weights = self.log_weights(log_ratio)
-        if state is not None:
-            chosen = log_weights.gather(1, state[:, None])[:, 0]
-            return chosen + self._component_log_prob(z, log_ratio, state)
-        ids = torch.zeros_like(log_ratio, dtype=torch.long)
-        per_state = [self._component_log_prob(z, log_ratio, ids + k) for k in range(self.n_states)]
-        return torch.logsumexp(torch.stack(per_state, 1) + log_weights, dim=1)
-
-    @torch.no_grad()
-    def sample(
-        self, log_ratio: torch.Tensor, generator: torch.Generator
-    ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """One latent (B, d) per temperature log(T / T_ref) (B,), and the mixture component
-        (state, (B,)) it was drawn from (``None`` unless the coupling is van-t-hoff)."""
-        state = None
-        if self.is_mixture:
-            state = torch.multinomial(self.log_weights(log_ratio).exp(), 1, generator=generator)
-            state = state[:, 0]
-        u = self.base(log_ratio).sample(generator=generator)
-        z = self.to_base(log_ratio, state).inv(u) * self.scale + self.shift
-        return z, state
-
-
+@register
 @dataclass(frozen=True, eq=False)
-class LaTFModel:
+class LaTFModel(Model):
     """A fitted LaTF: standardizations, SPIB network with the flow prior, found states.
 
     Attributes
@@ -292,20 +127,51 @@ class LaTFModel:
         T_ref (geometric mean of the training temperatures) and the log-T spread.
     net
         Encoder, decoder and :class:`FlowPrior` (CPU, eval mode).
-    feature_names, temperature_unit
-        Of the training data.
+    data_spec
+        Features and units of the training data.
+    state_counts
+        Frames per state, temperature and trajectory of the training data (for populations).
     history
         Records of the SPIB rounds and the joint stage's log (empty after :meth:`load`).
     """
+
+    kind: ClassVar[str] = "latf"
+    label: ClassVar[str] = "LaTF"
+    capabilities: ClassVar[frozenset[str]] = frozenset(
+        {SAMPLE, TRANSFORM, POPULATIONS, POPULATION_CURVE, WEIGHTS, RESUME}
+    )
+    config_class: ClassVar[type] = LaTFConfig
+    seed_stages: ClassVar[tuple[tuple[str, ...], ...]] = (("spib", "train"), ("joint",))
+    sample_note: ClassVar[str] = "a latf run samples its flow exactly"
+    stage_titles: ClassVar[dict[str, str]] = {"joint": "the joint SPIB + flow stage"}
 
     config: LaTFConfig
     scaler: FeatureScaler
     temperature_scale: TemperatureScale
     net: SPIBNet
-    feature_names: tuple[str, ...]
-    temperature_unit: str
+    data_spec: DataSpec
     state_counts: StateCounts
     history: tuple[dict[str, float], ...] = ()
+
+    @classmethod
+    def capabilities_for(cls, config: LaTFConfig) -> frozenset[str]:
+        """Population intervals need the van-t-hoff coupling's state thermodynamics."""
+        if config.temperature_coupling == "van-t-hoff":
+            return cls.capabilities
+        return cls.capabilities - {POPULATION_CURVE}
+
+    @classmethod
+    def missing(cls, capability: str, config: Any = None) -> str:
+        """As :meth:`Model.missing`, naming the coupling that lacks population intervals."""
+        if capability == POPULATION_CURVE and config is not None:
+            return _no_intervals(config.temperature_coupling)
+        return super().missing(capability, config)
+
+    def can(self, capability: str) -> bool:
+        """As :meth:`Model.can`; population intervals need the prior's state mixture."""
+        if capability == POPULATION_CURVE:
+            return self.net.prior.is_mixture
+        return super().can(capability)
 
     @property
     def n_states(self) -> int:
@@ -313,72 +179,86 @@ class LaTFModel:
         return self.net.n_states
 
     @property
+    def latent_spec(self) -> DataSpec:
+        """What :meth:`sample` returns: the latent CVs ``cv0..`` in the data's units."""
+        names = tuple(f"cv{i}" for i in range(self.config.spib.latent_dim))
+        spec = self.data_spec
+        return DataSpec(names, (False,) * len(names), spec.temperature_unit, spec.energy_unit)
+
+    @property
     def thermodynamics(self) -> StateThermodynamics:
         """Entropy and enthalpy of each state fitted to the training frames' states."""
         return StateThermodynamics.fit(self.state_counts)
 
     @classmethod
+    @uses_torch
     def fit(
         cls,
-        dataset: MultiTempDataset,
+        data: MultiTempDataset,
         config: LaTFConfig | None = None,
+        *,
         weights: np.ndarray | None = None,
+        run_dir: str | Path | None = None,
+        resume: bool = False,
         progress: bool = True,
     ) -> LaTFModel:
         """Train on trajectories at two or more temperatures (``replica`` and ``time`` needed).
 
         Parameters
         ----------
-        dataset
+        data
             N frames in continuous trajectories at >= 2 temperatures.
         config
             Settings (default :class:`LaTFConfig`).
         weights
             (N,) optional frame weights.
+        run_dir
+            Run folder to write (record, standardization, every stage's checkpoint, log, model).
+        resume
+            Continue a killed training from the checkpoints in ``run_dir``.
         progress
             Show progress bars.
         """
         config = config or LaTFConfig()
-        dataset.require_temperatures(2, "LaTF")
-        tscale = TemperatureScale.fit(dataset.temperature)
-        data, scaler = LaggedData.build(
-            dataset, config.spib, weights, tscale.log_ratio(dataset.temperature)
+        data.require_temperatures(2, "LaTF")
+        tscale = TemperatureScale.fit(data.temperature)
+        lagged, scaler = LaggedData.build(
+            data, config.spib, weights, tscale.log_ratio(data.temperature)
         )
-        spib_net, labels, rounds = fit_rounds(data, config.spib, progress)
-        with seeded(config.joint.seed):
-            prior = FlowPrior(config.spib.latent_dim, config, tscale.spread, spib_net.n_states)
-        x = torch.as_tensor(data.x, dtype=torch.float32)
-        prior.standardize_with(spib_net.states(x)[0])
-        counts = partial(
-            StateCounts.from_frames,
-            dataset.temperature,
-            group=dataset.replica,
-            n_states=spib_net.n_states,
-            weights=data.weights,
-        )
-        prior.set_thermodynamics(StateThermodynamics.fit(counts(labels)), tscale.reference)
-        net = SPIBNet(spib_net.encoder, spib_net.decoder, prior)
-        loss = spib_loss(data.in_dim, config.spib.beta)
-        result = train(net, loss, *data.rows(labels), config.joint, progress=progress)
-        net = result.ema_module.cpu().eval()
-        # the states reported by transform(), whose populations the prior's weights must give
-        final_counts = counts(net.states(x)[1].numpy())
-        net.prior.set_thermodynamics(StateThermodynamics.fit(final_counts), tscale.reference)
-        return cls(
+        run = None if run_dir is None else RunDir(run_dir)
+        if run is not None:
+            standardization = standardization_record(scaler, data.feature_names, tscale)
+            run.begin(cls.kind, config, data, config.spib.train.seed, standardization, resume)
+        trainer = partial(train_stage, run, resume=resume, progress=progress)
+        rounds = fit_rounds(lagged, config.spib, trainer, prefix="spib_round_")
+        net, counts, joint = _joint_stage(lagged, rounds, data, tscale, config, trainer)
+        model = cls(
             config,
             scaler,
             tscale,
             net,
-            dataset.feature_names,
-            dataset.temperature_unit,
-            final_counts,
-            (*rounds, *result.history),
+            DataSpec.of(data),
+            counts,
+            (*rounds.history, *joint),
         )
+        if run is not None:
+            run.finish(model, config, data, [*rounds.stages, "joint"])
+        return model
 
+    def fit_summary(self) -> str:
+        """The number of states found."""
+        return f"{self.n_states} metastable states found"
+
+    def record_results(self) -> dict[str, Any]:
+        """States found, the SPIB rounds and the joint stage's log."""
+        return {"n_states": self.n_states, "history": list(self.history)}
+
+    @uses_torch
     def transform(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Collective variables (N, d) (latent means) and state labels (N,) of features (N, D)."""
         return encode_states(self.scaler, self.net, features)
 
+    @uses_torch
     @torch.no_grad()
     def posterior_sample(self, features: np.ndarray, seed: int = 0) -> np.ndarray:
         """One latent draw z ~ q(z | x) (N, d) per frame of features (N, D).
@@ -391,8 +271,9 @@ class LaTFModel:
         noise = torch.randn(mean.shape, generator=torch.Generator().manual_seed(seed))
         return (mean + (0.5 * log_var).exp() * noise).double().numpy()
 
+    @uses_torch
     @torch.no_grad()
-    def sample(
+    def sample_latent(
         self, temperatures: float | np.ndarray, n: int, seed: int = 0
     ) -> tuple[np.ndarray, np.ndarray]:
         """Generated latents and their state probabilities at each temperature.
@@ -420,26 +301,44 @@ class LaTFModel:
             probs.append(self.net.decoder(z).softmax(dim=1).double().numpy())
         return np.stack(cvs), np.stack(probs)
 
-    def sample_table(
-        self, temperatures: float | np.ndarray, n: int, seed: int = 0
-    ) -> dict[str, np.ndarray]:
-        """:meth:`sample` as the flat arrays ``thermogen sample`` writes for a latf run.
-
-        Returns
-        -------
-        dict
-            ``cv`` (K n, d), ``state`` (K n,) most probable state, ``state_prob`` (K n, S),
-            ``temperature`` (K n,) in ``temperature_unit`` (a 0-d string array).
-        """
+    def sample(
+        self,
+        temperatures: float | np.ndarray,
+        n: int,
+        *,
+        seed: int = 0,
+        progress: bool = False,
+    ) -> MultiTempDataset:
+        """``n`` latent samples (features ``cv0..``, :attr:`latent_spec`) at each temperature,
+        as :meth:`sample_latent` draws them; :meth:`state_probabilities` decodes their states."""
         temps = check_sample_request(temperatures, n)
-        cv, prob = self.sample(temps, n, seed)
-        return {
-            "cv": cv.reshape(-1, cv.shape[2]),
-            "state": prob.argmax(axis=2).reshape(-1).astype(np.int64),
-            "state_prob": prob.reshape(-1, prob.shape[2]),
-            "temperature": np.repeat(temps, n),
-            "temperature_unit": np.array(self.temperature_unit),
-        }
+        cv, _ = self.sample_latent(temps, n, seed)
+        return self.latent_spec.dataset(cv.reshape(-1, cv.shape[2]), np.repeat(temps, n))
+
+    @uses_torch
+    @torch.no_grad()
+    def state_probabilities(self, samples: MultiTempDataset) -> np.ndarray:
+        """(N, S) decoded state probabilities p(y | z) of latent samples (N frames of ``cv0..``)."""
+        self.latent_spec.check(samples)
+        z = torch.from_numpy(np.array(samples.features, dtype=np.float32))
+        return self.net.decoder(z).softmax(dim=1).double().numpy()
+
+    def sample_columns(self, samples: MultiTempDataset) -> dict[str, np.ndarray]:
+        """``cv`` (N, d), ``state_prob`` (N, S) and ``state`` (N,), the most probable state."""
+        prob = self.state_probabilities(samples)
+        return {"cv": samples.features, "state_prob": prob, "state": prob.argmax(1)}
+
+    def sample_summary(self, samples: MultiTempDataset) -> str:
+        """The fraction of samples whose most probable state is each state, per temperature."""
+        state = self.state_probabilities(samples).argmax(1)
+        temps = samples.temperatures
+        shares = np.stack(
+            [np.bincount(state[samples.temperature == t], minlength=self.n_states) for t in temps]
+        )
+        shares = shares / shares.sum(1, keepdims=True)
+        return "fraction of samples whose most probable state is each state:\n" + state_table(
+            temps, shares, samples.temperature_unit
+        )
 
     def populations(
         self, temperatures: float | np.ndarray, n: int = 20_000, seed: int = 0
@@ -453,7 +352,7 @@ class LaTFModel:
         temps = check_sample_request(temperatures, n)
         if self.net.prior.is_mixture:
             return self.thermodynamics.populations(temps)
-        _, prob = self.sample(temps, n, seed)
+        _, prob = self.sample_latent(temps, n, seed)
         return np.stack([np.bincount(s, minlength=self.n_states) / n for s in prob.argmax(2)])
 
     def population_curve(
@@ -481,11 +380,8 @@ class LaTFModel:
         seed
             Seed of the bootstrap.
         """
-        if not self.net.prior.is_mixture:
-            raise UsageError(
-                f"population intervals need the 'van-t-hoff' temperature coupling; this model "
-                f"uses {self.config.temperature_coupling!r}: use populations() (no intervals)"
-            )
+        if not self.can(POPULATION_CURVE):
+            raise UsageError(_no_intervals(self.net.prior.coupling))
         temps = np.sort(check_sample_request(temperatures, 1))
         fits = StateThermodynamics.bootstrap(
             self.state_counts, n_bootstrap, np.random.default_rng(seed)
@@ -507,20 +403,63 @@ class LaTFModel:
             "config": json.dumps(self.config.to_dict()),
             "n_states": self.n_states,
             "state_counts": json.dumps(self.state_counts.to_dict()),
-            **data_meta(
-                self.scaler, self.temperature_scale, self.feature_names, self.temperature_unit
-            ),
+            **data_meta(self.data_spec, self.scaler, self.temperature_scale),
         }
-        return write_model_file(run_dir, "latf", meta, self.net)
+        return write_model_file(run_dir, self.kind, meta, self.net)
 
     @classmethod
     def load(cls, run_dir: str | Path) -> LaTFModel:
         """The model saved by :meth:`save` in ``run_dir``."""
-        payload = read_model_file(run_dir, "latf")
+        payload = read_model_file(run_dir, cls.kind)
         config = read_config(LaTFConfig, payload, run_dir)
-        scaler, tscale, names, unit = read_data_meta(payload)
+        spec, scaler, tscale = read_data_meta(payload)
         n_states = int(payload["n_states"])
         prior = FlowPrior(config.spib.latent_dim, config, tscale.spread, n_states)
-        net = skeleton(config.spib, scaler.model_dim, n_states, prior)
+        net = load_weights(
+            skeleton(config.spib, scaler.model_dim, n_states, prior), payload, run_dir
+        )
         counts = StateCounts.from_dict(json.loads(payload["state_counts"]))
-        return cls(config, scaler, tscale, load_weights(net, payload, run_dir), names, unit, counts)
+        return cls(config, scaler, tscale, net, spec, counts)
+
+
+def _no_intervals(coupling: str) -> str:
+    """Why a model with temperature coupling ``coupling`` has no population intervals."""
+    return (
+        "population intervals need the 'van-t-hoff' temperature coupling; this model uses "
+        f"{coupling!r}: use populations() (no intervals)"
+    )
+
+
+def _joint_stage(
+    lagged: LaggedData,
+    rounds: Rounds,
+    data: MultiTempDataset,
+    tscale: TemperatureScale,
+    config: LaTFConfig,
+    trainer: StageTrainer,
+) -> tuple[SPIBNet, StateCounts, list[dict[str, float]]]:
+    """Encoder, decoder and flow prior trained jointly (stage ``joint``), with the state
+    weights refitted to the states the trained encoder gives the training frames.
+
+    Returns the network (CPU, eval), the final state counts and the stage's log rows.
+    """
+    with seeded(config.joint.seed):
+        prior = FlowPrior(config.spib.latent_dim, config, tscale.spread, rounds.net.n_states)
+    x = torch.as_tensor(lagged.x, dtype=torch.float32)
+    prior.standardize_with(rounds.net.states(x)[0])
+    counts = partial(
+        StateCounts.from_frames,
+        data.temperature,
+        group=data.replica,
+        n_states=rounds.net.n_states,
+        weights=lagged.weights,
+    )
+    prior.set_thermodynamics(StateThermodynamics.fit(counts(rounds.labels)), tscale.reference)
+    net = SPIBNet(rounds.net.encoder, rounds.net.decoder, prior)
+    loss = spib_loss(lagged.in_dim, config.spib.beta)
+    result = trainer("joint", net, loss, lagged.rows(rounds.labels), config.joint)
+    net = result.ema_module.cpu().eval()
+    # the states reported by transform(), whose populations the prior's weights must give
+    final_counts = counts(net.states(x)[1].numpy())
+    net.prior.set_thermodynamics(StateThermodynamics.fit(final_counts), tscale.reference)
+    return net, final_counts, list(result.history)

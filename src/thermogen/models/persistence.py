@@ -20,6 +20,7 @@ from .. import __version__
 from ..config import dataclass_from_mapping
 from ..errors import InputError
 from ..fileio import atomic_write
+from .protocol import DataSpec
 from .representation import FeatureScaler, TemperatureScale
 
 __all__ = [
@@ -35,8 +36,9 @@ __all__ = [
 
 C = TypeVar("C")
 
-FORMAT_VERSION = 1
-"""Version of the model-file layout; a file of another version is refused."""
+FORMAT_VERSION = 2
+"""Version of the model-file layout; a file of another version is refused (2: every model
+stores its :class:`~thermogen.models.protocol.DataSpec`)."""
 
 
 def write_model_file(run_dir: str | Path, kind: str, meta: dict[str, Any], net: nn.Module) -> Path:
@@ -122,27 +124,29 @@ def load_weights(net: nn.Module, payload: dict[str, Any], run_dir: str | Path) -
 
 
 def data_meta(
-    scaler: FeatureScaler,
-    temperature_scale: TemperatureScale,
-    feature_names: tuple[str, ...],
-    temperature_unit: str,
+    spec: DataSpec, scaler: FeatureScaler, temperature_scale: TemperatureScale | None = None
 ) -> dict[str, Any]:
-    """Model-file entries describing the training data: standardization, names and units."""
-    return {
-        "scaler": json.dumps(scaler.to_dict()),
-        "temperature_scale": json.dumps(asdict(temperature_scale)),
-        "feature_names": json.dumps(list(feature_names)),
-        "temperature_unit": temperature_unit,
-    }
+    """Model-file entries describing the training data: spec, standardization of features and
+    (for models that know temperature) of temperatures."""
+    meta = {"data_spec": json.dumps(asdict(spec)), "scaler": json.dumps(scaler.to_dict())}
+    if temperature_scale is not None:
+        meta["temperature_scale"] = json.dumps(asdict(temperature_scale))
+    return meta
 
 
 def read_data_meta(
     payload: dict[str, Any],
-) -> tuple[FeatureScaler, TemperatureScale, tuple[str, ...], str]:
-    """The entries written by :func:`data_meta`."""
+) -> tuple[DataSpec, FeatureScaler, TemperatureScale | None]:
+    """The entries written by :func:`data_meta` (the temperature scale is None when absent)."""
+    spec = json.loads(payload["data_spec"])
+    tscale = payload.get("temperature_scale")
     return (
+        DataSpec(
+            tuple(spec["feature_names"]),
+            tuple(spec["periodic"]),
+            spec["temperature_unit"],
+            spec["energy_unit"],
+        ),
         FeatureScaler.from_dict(json.loads(payload["scaler"])),
-        TemperatureScale(**json.loads(payload["temperature_scale"])),
-        tuple(json.loads(payload["feature_names"])),
-        payload["temperature_unit"],
+        None if tscale is None else TemperatureScale(**json.loads(tscale)),
     )

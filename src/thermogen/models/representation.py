@@ -7,11 +7,13 @@ seam; decoding takes atan2 of the pair, which always returns a wrapped angle.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
-__all__ = ["FeatureScaler", "TemperatureScale"]
+__all__ = ["FeatureScaler", "TemperatureScale", "standardization_record"]
 
 
 @dataclass(frozen=True)
@@ -132,3 +134,15 @@ def _embed(features: np.ndarray, periodic: np.ndarray) -> np.ndarray:
         else:
             columns.append(features[:, j])
     return np.stack(columns, axis=1)
+
+
+def standardization_record(
+    scaler: FeatureScaler,
+    feature_names: Sequence[str],
+    temperature_scale: TemperatureScale | None = None,
+) -> dict[str, Any]:
+    """The JSON-ready standardization of a run (``standardization.json``)."""
+    record: dict[str, Any] = {"features": scaler.to_dict(), "feature_names": list(feature_names)}
+    if temperature_scale is not None:
+        record["temperature"] = asdict(temperature_scale)
+    return record

@@ -36,9 +36,11 @@ import copy
 import itertools
 import json
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -49,9 +51,19 @@ from torch import nn
 from ..data.dataset import MultiTempDataset
 from ..data.splits import lagged_pairs, train_validation_split
 from ..errors import InputError, UsageError
-from ..train import LossFn, TrainConfig, seeded, train
-from .persistence import load_weights, read_config, read_model_file, write_model_file
-from .representation import FeatureScaler
+from ..train import LossFn, TrainConfig, TrainResult, seeded
+from .persistence import (
+    data_meta,
+    load_weights,
+    read_config,
+    read_data_meta,
+    read_model_file,
+    write_model_file,
+)
+from .protocol import RESUME, TRANSFORM, WEIGHTS, DataSpec, Model, uses_torch
+from .registry import register
+from .representation import FeatureScaler, standardization_record
+from .run_dir import RunDir, train_stage
 
 __all__ = ["SPIBConfig", "SPIBModel"]
 
@@ -407,14 +419,40 @@ def relabel(
     return rebuilt, new_labels, float(np.mean(predicted != labels))
 
 
-def fit_rounds(
-    data: LaggedData, config: SPIBConfig, progress: bool
-) -> tuple[SPIBNet, np.ndarray, list[dict[str, float]]]:
-    """SPIB from k-means labels through rounds of training and relabelling.
+StageTrainer = Callable[
+    [str, nn.Module, LossFn, tuple[torch.Tensor, torch.Tensor], TrainConfig], TrainResult
+]
+"""``trainer(stage, module, loss, rows, config)``: one training stage (see
+:func:`thermogen.models.run_dir.train_stage`)."""
 
-    Returns the network, the final labels (N,) and one record per round (round, states, fraction
-    of labels changed, last train and validation loss).
+
+@dataclass(frozen=True)
+class Rounds:
+    """What :func:`fit_rounds` returns.
+
+    Attributes
+    ----------
+    net
+        The network after the last relabelling.
+    labels
+        (N,) final state labels 0..S-1.
+    history
+        One record per round (round, states, fraction of labels changed, last losses).
+    stages
+        Names of the training stages the rounds ran as, in order.
     """
+
+    net: SPIBNet
+    labels: np.ndarray
+    history: list[dict[str, float]]
+    stages: list[str]
+
+
+def fit_rounds(
+    data: LaggedData, config: SPIBConfig, trainer: StageTrainer, prefix: str = "round_"
+) -> Rounds:
+    """SPIB from k-means labels through rounds of training and relabelling; round ``i`` is
+    the training stage ``f"{prefix}{i:02d}"`` of ``trainer``."""
     labels = initial_labels(data.x, config.n_initial_states, config.train.seed)
     n_states = int(labels.max()) + 1
     with seeded(config.train.seed):
@@ -424,9 +462,10 @@ def fit_rounds(
             vamp_prior(data, labels, n_states),
         )
     loss = spib_loss(data.in_dim, config.beta)
-    history = []
+    history, stages = [], []
     for round_index in range(config.max_rounds):
-        result = train(net, loss, *data.rows(labels), config.train, progress=progress)
+        stages.append(f"{prefix}{round_index:02d}")
+        result = trainer(stages[-1], net, loss, data.rows(labels), config.train)
         net, labels, changed = relabel(result.ema_module, data, labels)
         last = result.history[-1]
         history.append(
@@ -440,7 +479,7 @@ def fit_rounds(
         )
         if changed < config.relabel_tolerance:
             break
-    return net, labels, history
+    return Rounds(net, labels, history, stages)
 
 
 def skeleton(config: SPIBConfig, in_dim: int, n_states: int, prior: nn.Module) -> SPIBNet:
@@ -453,8 +492,9 @@ def skeleton(config: SPIBConfig, in_dim: int, n_states: int, prior: nn.Module) -
 
 
 # ---------------------------------------------------------------------- model
+@register
 @dataclass(frozen=True, eq=False)
-class SPIBModel:
+class SPIBModel(Model):
     """A fitted SPIB: standardization, network and the metastable states it found.
 
     Attributes
@@ -465,16 +505,21 @@ class SPIBModel:
         Feature standardization.
     net
         The network (CPU, eval mode).
-    feature_names
-        Names of the D input features.
+    data_spec
+        Features and units of the training data.
     history
         One record per relabelling round (empty after :meth:`load`).
     """
 
+    kind: ClassVar[str] = "spib"
+    label: ClassVar[str] = "SPIB alone"
+    capabilities: ClassVar[frozenset[str]] = frozenset({TRANSFORM, WEIGHTS, RESUME})
+    config_class: ClassVar[type] = SPIBConfig
+
     config: SPIBConfig
     scaler: FeatureScaler
     net: SPIBNet
-    feature_names: tuple[str, ...]
+    data_spec: DataSpec
     history: tuple[dict[str, float], ...] = ()
 
     @property
@@ -483,31 +528,56 @@ class SPIBModel:
         return self.net.n_states
 
     @classmethod
+    @uses_torch
     def fit(
         cls,
-        dataset: MultiTempDataset,
+        data: MultiTempDataset,
         config: SPIBConfig | None = None,
+        *,
         weights: np.ndarray | None = None,
+        run_dir: str | Path | None = None,
+        resume: bool = False,
         progress: bool = True,
     ) -> SPIBModel:
-        """Train on the trajectories of ``dataset`` (needs ``replica`` and ``time``).
+        """Train on the trajectories of ``data`` (needs ``replica`` and ``time``).
 
         Parameters
         ----------
-        dataset
+        data
             N frames in continuous trajectories, at one or more temperatures.
         config
             Settings (default :class:`SPIBConfig`).
         weights
             (N,) optional frame weights (e.g. reweighting factors); unweighted k-means seeds.
+        run_dir
+            Run folder to write (record, standardization, each round's checkpoint, log, model).
+        resume
+            Continue a killed training from the checkpoints in ``run_dir``.
         progress
             Show a progress bar per round.
         """
         config = config or SPIBConfig()
-        data, scaler = LaggedData.build(dataset, config, weights, np.zeros(dataset.n_frames))
-        net, _, history = fit_rounds(data, config, progress)
-        return cls(config, scaler, net.eval(), dataset.feature_names, tuple(history))
+        lagged, scaler = LaggedData.build(data, config, weights, np.zeros(data.n_frames))
+        run = None if run_dir is None else RunDir(run_dir)
+        if run is not None:
+            standardization = standardization_record(scaler, data.feature_names)
+            run.begin(cls.kind, config, data, config.train.seed, standardization, resume)
+        trainer = partial(train_stage, run, resume=resume, progress=progress)
+        rounds = fit_rounds(lagged, config, trainer)
+        model = cls(config, scaler, rounds.net.eval(), DataSpec.of(data), tuple(rounds.history))
+        if run is not None:
+            run.finish(model, config, data, rounds.stages)
+        return model
 
+    def fit_summary(self) -> str:
+        """The number of states found."""
+        return f"{self.n_states} metastable states found"
+
+    def record_results(self) -> dict[str, Any]:
+        """States found and the relabelling rounds."""
+        return {"n_states": self.n_states, "history": list(self.history)}
+
+    @uses_torch
     def transform(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Collective variables (N, d) (latent means) and state labels (N,) of features (N, D)."""
         return encode_states(self.scaler, self.net, features)
@@ -516,19 +586,18 @@ class SPIBModel:
         """Write ``run_dir/model.pt`` (loaded with ``weights_only=True``)."""
         meta = {
             "config": json.dumps(self.config.to_dict()),
-            "scaler": json.dumps(self.scaler.to_dict()),
-            "feature_names": json.dumps(list(self.feature_names)),
             "n_states": self.n_states,
+            **data_meta(self.data_spec, self.scaler),
         }
-        return write_model_file(run_dir, "spib", meta, self.net)
+        return write_model_file(run_dir, self.kind, meta, self.net)
 
     @classmethod
     def load(cls, run_dir: str | Path) -> SPIBModel:
         """The model saved by :meth:`save` in ``run_dir``."""
-        payload = read_model_file(run_dir, "spib")
+        payload = read_model_file(run_dir, cls.kind)
         config = read_config(SPIBConfig, payload, run_dir)
-        scaler = FeatureScaler.from_dict(json.loads(payload["scaler"]))
+        spec, scaler, _ = read_data_meta(payload)
         n_states, in_dim = int(payload["n_states"]), scaler.model_dim
         prior = VampPrior(torch.zeros(n_states, in_dim), torch.zeros(n_states))
         net = load_weights(skeleton(config, in_dim, n_states, prior), payload, run_dir)
-        return cls(config, scaler, net, tuple(json.loads(payload["feature_names"])))
+        return cls(config, scaler, net, spec)

@@ -68,14 +68,17 @@ class Comparison:
 
 
 def trained_section(
-    page: Page, model: Any, ds: MultiTempDataset, n_samples: int, seed: int, device: str
+    page: Page, generated: MultiTempDataset, ds: MultiTempDataset, seed: int, method: str
 ) -> None:
-    """Generated vs data at every trained temperature: FES, marginals, JS with noise floor."""
+    """Generated vs data at every trained temperature: FES, marginals, JS with noise floor.
+
+    ``generated`` holds the samples of the model kind ``method`` at every temperature of ``ds``.
+    """
     import matplotlib.pyplot as plt
 
     periodic = np.asarray(ds.periodic, dtype=bool)
     names = tuple(ds.feature_names)
-    generated = model.sample(ds.temperatures, n_samples, seed=seed, device=device)
+    n_samples = int(np.sum(generated.temperature == ds.temperatures[0]))
     ranges = histogram_ranges(ds.features, generated.features, periodic=periodic)
     compare = Comparison(ranges, periodic)
     parts = [
@@ -102,7 +105,7 @@ def trained_section(
             parts.append(
                 fes_row(
                     page,
-                    [(f"data, T = {t:.4g}", data_t, None), _generated_panel(t, gen_t)],
+                    [(f"data, T = {t:.4g}", data_t, None), _generated_panel(t, gen_t, method)],
                     ranges,
                     periodic,
                     names,
@@ -111,11 +114,11 @@ def trained_section(
                     f"fes_trained_T{i}",
                     f"Free energy of {names[0]} and {names[1]} at T = {t:.4g} {unit_text(unit)}: training "
                     "data (left) and generated (right), one colour scale.",
-                    methods=("simulation", "diffusion"),
+                    methods=("simulation", method),
                 )
             )
         for j in range(n_feat):
-            _marginal(axes1d[i, j], data_t[:, j], gen_t[:, j], ranges[j], bool(periodic[j]))
+            _marginal(axes1d[i, j], data_t[:, j], gen_t[:, j], ranges[j], bool(periodic[j]), method)
             axes1d[i, j].set_xlabel(axis_label(names[j], bool(periodic[j]), ds.energy_unit))
         axes1d[i, 0].set_ylabel(f"T = {t:.4g}\nprobability density")
         rows.append(_js_row(compare, data_t, gen_t, t, seed))
@@ -169,25 +172,30 @@ def trained_section(
     page.section("Generated vs data at trained temperatures", *parts)
 
 
-def _generated_panel(t: float, samples: np.ndarray) -> Panel:
-    return (f"generated (diffusion), T = {t:.4g}", samples, None)
+def _generated_panel(t: float, samples: np.ndarray, method: str) -> Panel:
+    return (f"generated ({method}), T = {t:.4g}", samples, None)
 
 
 def _marginal(
-    ax: Any, data: np.ndarray, generated: np.ndarray, limits: tuple[float, float], periodic: bool
+    ax: Any,
+    data: np.ndarray,
+    generated: np.ndarray,
+    limits: tuple[float, float],
+    periodic: bool,
+    method: str,
 ) -> None:
     """1D densities of one feature: data and generated, in their methods' colours."""
     bins = edges(limits, periodic, BINS_1D)
-    for values, method, label in (
+    for values, style, label in (
         (data, "simulation", "data"),
-        (generated, "diffusion", "generated (diffusion)"),
+        (generated, method, f"generated ({method})"),
     ):
         ax.hist(
             _wrap(values, periodic),
             bins=bins,
             density=True,
             histtype="step",
-            color=METHOD_STYLE[method]["color"],
+            color=METHOD_STYLE[style]["color"],
             lw=1.4,
             label=label,
         )
@@ -249,7 +257,7 @@ def _extrapolation_warnings(
 
 def new_temperature_section(
     page: Page,
-    model: Any,
+    generated: MultiTempDataset,
     energy_unit: str,
     mbar: Any,
     reference: MultiTempDataset | None,
@@ -257,14 +265,15 @@ def new_temperature_section(
     targets: np.ndarray,
     trained: np.ndarray,
     unit: str,
-    n_samples: int,
     seed: int,
-    device: str,
+    method: str,
 ) -> None:
     """Generated FES at new temperatures beside MBAR's and the reference's, with metrics.
 
     Parameters
     ----------
+    generated
+        The model's samples at (at least) every temperature of ``targets``.
     mbar
         MBAR reweighter of the training data, or ``None`` without energies.
     reference
@@ -276,8 +285,7 @@ def new_temperature_section(
     from ..units import thermal_energy
 
     _extrapolation_warnings(page, targets, trained, unit)
-    generated = model.sample(targets, n_samples, seed=seed + 1, device=device)
-    names = tuple(model.feature_names)
+    names = tuple(generated.feature_names)
     periodic = np.asarray(generated.periodic, dtype=bool)
     ref_at = _reference_frames(reference, targets)
     if reference is not None:
@@ -296,8 +304,8 @@ def new_temperature_section(
     rows = []
     for i, t in enumerate(targets):
         gen_t = generated.features[generated.temperature == t]
-        panels: list[Panel] = [_generated_panel(t, gen_t)]
-        methods = ["diffusion"]
+        panels: list[Panel] = [_generated_panel(t, gen_t, method)]
+        methods = [method]
         ess, weights = math.nan, None
         if mbar is not None:
             ess, weights = mbar.effective_sample_size(float(t)), mbar.weights(float(t))

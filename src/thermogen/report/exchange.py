@@ -42,16 +42,13 @@ def round_trips_from_data(dataset: MultiTempDataset) -> int | None:
     if dataset.replica is None or temps.size < 2:
         return None
     state = np.searchsorted(temps, dataset.temperature)
-    time = np.arange(dataset.n_frames) if dataset.time is None else dataset.time
-    order = np.lexsort((time, dataset.replica))
-    replica, state = dataset.replica[order], state[order]
-    ids, start, length = np.unique(replica, return_index=True, return_counts=True)
-    if all(np.unique(state[s : s + n]).size == 1 for s, n in zip(start, length, strict=True)):
+    segments = dataset.trajectories().segments
+    if all(np.unique(state[s]).size == 1 for s in segments):
         return None
-    grid = np.full((int(length.max()), ids.size), -1, dtype=np.int64)  # -1: no frame
-    column = np.repeat(np.arange(ids.size), length)
-    row = np.arange(replica.size) - np.repeat(start, length)
-    grid[row, column] = state
+    longest = max(s.size for s in segments)
+    grid = np.full((longest, len(segments)), -1, dtype=np.int64)  # -1: no frame
+    for column, s in enumerate(segments):
+        grid[: s.size, column] = state[s]
     return count_round_trips(grid, temps.size)
 
 

@@ -31,19 +31,30 @@ __all__ = [
     "unit_text",
 ]
 
-METHOD_STYLE: dict[str, dict[str, object]] = {
-    "exact": {"color": "black", "linestyle": "-", "marker": None, "label": "exact"},
-    "reference": {"color": "black", "linestyle": "-", "marker": None, "label": "reference"},
-    "simulation": {
-        "color": "#1b9e77",
-        "linestyle": "none",
-        "marker": "s",
-        "label": "REMD (direct)",
-    },
-    "mbar": {"color": "#d95f02", "linestyle": "none", "marker": "o", "label": "MBAR"},
-    "diffusion": {"color": "#7570b3", "linestyle": "none", "marker": "^", "label": "diffusion"},
-    "latf": {"color": "#e7298a", "linestyle": "none", "marker": "D", "label": "LaTF"},
-}
+
+class _MethodStyles(dict):
+    """Styles by method; a method without its own (a newly registered model kind) gets a grey
+    style labelled with its name."""
+
+    def __missing__(self, method: str) -> dict[str, object]:
+        return {"color": "#666666", "linestyle": "none", "marker": "v", "label": method}
+
+
+METHOD_STYLE: dict[str, dict[str, object]] = _MethodStyles(
+    {
+        "exact": {"color": "black", "linestyle": "-", "marker": None, "label": "exact"},
+        "reference": {"color": "black", "linestyle": "-", "marker": None, "label": "reference"},
+        "simulation": {
+            "color": "#1b9e77",
+            "linestyle": "none",
+            "marker": "s",
+            "label": "REMD (direct)",
+        },
+        "mbar": {"color": "#d95f02", "linestyle": "none", "marker": "o", "label": "MBAR"},
+        "diffusion": {"color": "#7570b3", "linestyle": "none", "marker": "^", "label": "diffusion"},
+        "latf": {"color": "#e7298a", "linestyle": "none", "marker": "D", "label": "LaTF"},
+    }
+)
 """Colour, line and marker of each method, shared by every figure."""
 
 _STATE_LINESTYLES = ("-", "--", ":", "-.")

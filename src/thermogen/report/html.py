@@ -17,21 +17,22 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..data.dataset import MultiTempDataset
+from ..data.io import save_dataset
 from ..errors import InputError
+from ..models.protocol import CONFIGURATIONS, POPULATIONS, TRANSFORM
 from .comparison import new_temperature_section, trained_section
 from .exchange import ladder_exchange
 from .figures import METHOD_STYLE, PAPER_RC, unit_text
 from .inputs import (
     check_temperatures,
     load_reference,
-    read_json,
-    read_log,
     resolve_data,
     simulation_record,
     subsample,
@@ -55,19 +56,19 @@ def write_report(
     temperatures: Sequence[float] | None = None,
     out: str | Path = "report.html",
     *,
+    samples: str | Path | MultiTempDataset | None = None,
     n_samples: int = 2000,
     seed: int = 0,
     device: str = "cpu",
     reference: str | Path | MultiTempDataset | None = None,
     reference_kind: str = "reference",
 ) -> Path:
-    """Write the HTML report of a trained run (diffusion, SPIB or LaTF).
+    """Write the HTML report of a trained run (any model kind; sections by capability).
 
     Parameters
     ----------
     run_dir
-        Run folder written by ``thermogen train`` (``model.pt``, and ``config.json`` and
-        ``train_log.csv`` when present).
+        Run folder written by ``thermogen train``.
     data
         The training data (an ``.npz``/``.csv`` file or a dataset). Default: the file named in
         ``config.json`` when it still exists; without data, only the training and generated
@@ -78,18 +79,19 @@ def write_report(
         generated free-energy surfaces are shown beside MBAR's (MBAR needs energies).
         Default: the reference's temperatures when a reference is given.
     out
-        The HTML file to write; figures (PNG) and tables (CSV) go to ``<stem>_files/`` beside it.
-    n_samples
-        Frames generated per temperature (also the size of the data subsamples compared with
-        them for the JS divergences).
-    seed
-        Seed of the generated samples and of the data subsampling.
-    device
-        Where the model samples: ``"cpu"``, ``"cuda"`` or ``"auto"``.
+        The HTML file to write; figures (PNG), tables (CSV) and the generated samples shown
+        (``samples.npz``) go to ``<stem>_files/`` beside it.
+    samples
+        The generated samples to show (a dataset or a file written by ``thermogen sample``),
+        at the trained and target temperatures. Default: ``n_samples`` per temperature drawn
+        once, with ``seed`` (and ``device``, for models that take it), for models that generate
+        configurations.
+    n_samples, seed, device
+        How the default samples are drawn; ``seed`` also seeds the data subsampling.
     reference
         Held-out frames (a data file in the training data's format, or a dataset) at some
         target temperatures: shown beside the generated and MBAR maps, with JS divergences of
-        both against it and its noise floor (diffusion runs).
+        both against it and its noise floor.
     reference_kind
         ``"reference"`` (held-out simulation frames) or ``"exact"`` (drawn from the exact
         Boltzmann density): how the reference is labelled in figures and tables.
@@ -103,107 +105,211 @@ def write_report(
     ------
     InputError
         One line naming the file, for a missing or damaged run, a data or reference file whose
-        features differ from the model's, or an output that cannot be written.
+        features differ from the model's, samples without a shown temperature, or an output
+        that cannot be written.
     """
     import matplotlib.pyplot as plt
 
-    from ..models import load_model, model_kind
+    from ..models import RunDir, load_model
 
     started = time.perf_counter()
-    run_dir = Path(run_dir)
-    kind = model_kind(run_dir)
+    run = RunDir(run_dir)
     model = load_model(run_dir)
-    record = read_json(run_dir / "config.json")
-    history = read_log(run_dir / "train_log.csv")
+    record = run.record()
     dataset = resolve_data(data, record, model.feature_names)
-    unit = getattr(model, "temperature_unit", dataset.temperature_unit if dataset else "K")
+    unit = model.temperature_unit
     if reference_kind not in _REFERENCE_KINDS:
         raise ValueError(
             f"reference_kind must be one of {_REFERENCE_KINDS}, got {reference_kind!r}"
         )
     ref = load_reference(reference, model.feature_names, unit)
     targets = check_temperatures(temperatures)
-    if ref is not None and not targets.size and kind == "diffusion":
+    generates = model.can(CONFIGURATIONS)
+    if ref is not None and not targets.size and generates:
         targets = ref.temperatures
-    _check_kind(kind, run_dir, dataset, targets)
-    out = Path(out)
+    _check_request(model, run.path, dataset, targets)
+    files_dir = _files_dir(Path(out))
+    trained = _trained_temperatures(dataset, record)
+    shown = None
+    if generates:
+        wanted = np.union1d(trained, targets)
+        shown = _samples(model, samples, wanted, n_samples, seed, device)
+        save_dataset(shown, files_dir / "samples.npz")
+    page = Page(files_dir)
+    if shown is not None:
+        note = _missing_note(shown, np.union1d(trained, targets), unit)
+        page.notes.extend([note] if note else [])
+    with plt.rc_context(PAPER_RC):
+        context = _Context(run.path, model, record, run.training_log(), dataset, trained, unit)
+        _build(page, context, ref, reference_kind, targets, shown, seed)
+    elapsed = time.perf_counter() - started
+    data_line = f" and data <code>{html.escape(dataset.source)}</code>" if dataset else ""
+    subtitle = (
+        f"Run <code>{html.escape(str(run.path))}</code>{data_line}; written in {elapsed:.1f} s"
+    )
+    return write_html(Path(out), page, f"thermogen report: {run.path.name}", subtitle)
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every section reads: the run, its model, record and log, the data."""
+
+    run_dir: Path
+    model: Any
+    record: dict[str, Any]
+    history: list[dict[str, Any]]
+    dataset: MultiTempDataset | None
+    trained: np.ndarray
+    unit: str
+
+
+def _files_dir(out: Path) -> Path:
+    """``<stem>_files/`` beside the HTML, created."""
     files_dir = out.parent / f"{out.stem}_files"
     try:
         files_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise InputError(files_dir, None, f"cannot be created ({err.strerror or err})") from None
+    return files_dir
 
-    page = Page(files_dir)
-    with plt.rc_context(PAPER_RC):
-        _build(
-            page,
-            run_dir,
-            kind,
-            model,
-            record,
-            history,
-            dataset,
-            ref,
-            reference_kind,
-            targets,
-            unit,
-            n_samples,
-            seed,
-            device,
-        )
-    elapsed = time.perf_counter() - started
-    data_line = f" and data <code>{html.escape(dataset.source)}</code>" if dataset else ""
-    subtitle = (
-        f"Run <code>{html.escape(str(run_dir))}</code>{data_line}; written in {elapsed:.1f} s"
+
+def _trained_temperatures(dataset: MultiTempDataset | None, record: dict[str, Any]) -> np.ndarray:
+    """The training temperatures: the data's, else the run record's."""
+    if dataset is not None:
+        return np.asarray(dataset.temperatures, dtype=float)
+    return np.asarray(record.get("results", {}).get("temperatures", []), dtype=float)
+
+
+def _samples(
+    model: Any,
+    given: str | Path | MultiTempDataset | None,
+    wanted: np.ndarray,
+    n: int,
+    seed: int,
+    device: str,
+) -> MultiTempDataset:
+    """The generated samples to show: ``given`` (checked to be the model's), else drawn once
+    at ``wanted``."""
+    from ..data import load_dataset
+
+    if given is None:
+        options = {"device": device} if "device" in model.sample_options else {}
+        return model.sample(wanted, n, seed=seed, **options)
+    samples = given if isinstance(given, MultiTempDataset) else load_dataset(given)
+    return model.check_compatible(samples)
+
+
+def _missing_note(samples: MultiTempDataset, wanted: np.ndarray, unit: str) -> str | None:
+    """A note naming the temperatures the report would show that the samples do not hold."""
+    missing = [t for t in wanted if not np.isclose(samples.temperatures, t, rtol=1e-9).any()]
+    if not missing:
+        return None
+    listed = ", ".join(f"{t:.4g}" for t in missing)
+    return (
+        f"The generated samples shown ({samples.source}) hold no frames at {listed} "
+        f"{unit_text(unit)}, so the generated maps there are left out; sample at those "
+        "temperatures too to see them."
     )
-    return write_html(out, page, f"thermogen report: {run_dir.name}", subtitle)
 
 
-def _check_kind(
-    kind: str, run_dir: Path, dataset: MultiTempDataset | None, targets: np.ndarray
+def _check_request(
+    model: Any, run_dir: Path, dataset: MultiTempDataset | None, targets: np.ndarray
 ) -> None:
-    """SPIB/LaTF reports need data and take no target temperatures."""
-    if kind == "diffusion":
-        return
-    if dataset is None:
+    """Reports of models that learn CVs need data; only generators take target temperatures."""
+    if model.can(TRANSFORM) and dataset is None:
         raise InputError(
-            run_dir, "data", f"a {kind} report shows the data's learned CVs: give --data"
+            run_dir, "data", f"a {model.kind} report shows the data's learned CVs: give --data"
         )
-    if targets.size:
+    if targets.size and not model.can(CONFIGURATIONS):
         raise InputError(
             "report",
             "temperatures",
-            f"are for diffusion runs; a {kind} report shows populations over the data's range",
+            f"are for models that generate configurations; a {model.kind} report shows "
+            "populations over the data's range",
         )
 
 
 def _build(
     page: Page,
-    run_dir: Path,
-    kind: str,
-    model: Any,
-    record: dict[str, Any],
-    history: list[dict[str, float]],
-    dataset: MultiTempDataset | None,
+    context: _Context,
     ref: MultiTempDataset | None,
     reference_kind: str,
     targets: np.ndarray,
-    unit: str,
-    n_samples: int,
+    generated: MultiTempDataset | None,
     seed: int,
-    device: str,
 ) -> None:
     """Fill ``page``: summary lines, then the sections in reading order."""
     from .thermodynamics import cv_section, heat_capacity_parts, melting_parts
 
+    model, dataset, unit = context.model, context.dataset, context.unit
     rng = np.random.default_rng(seed)
-    trained = np.asarray(
-        dataset.temperatures
-        if dataset is not None
-        else record.get("results", {}).get("temperatures", []),
-        dtype=float,
-    )
-    page.key("run", f"{run_dir.name} ({kind} model)")
+    _summary_keys(page, context, targets, ref, reference_kind)
+    mbar = view = None
+    if dataset is not None:
+        view, mbar = _data_overview(page, dataset, rng)
+    else:
+        page.notes.append("No data given: data overview, comparisons and MBAR are left out.")
+    training_section(page, context.record, context.history, context.run_dir, model.stage_titles)
+    at_trained = _at(generated, context.trained)
+    if view is not None and at_trained is not None:
+        shown = view.subset(np.isin(view.temperature, at_trained.temperatures))
+        trained_section(page, at_trained, shown, seed, model.kind)
+    if view is not None and model.can(TRANSFORM):
+        cv_section(page, model, view, mbar)
+    if ref is not None and not model.can(CONFIGURATIONS):
+        page.notes.append(
+            f"A {model.kind} report uses the reference only for its heat capacity; free-energy "
+            "maps are compared with a reference for models that generate configurations."
+        )
+    at_targets = _at(generated, targets)
+    if at_targets is not None:
+        energy_unit = dataset.energy_unit if dataset is not None else "reduced units"
+        new_temperature_section(
+            page,
+            at_targets,
+            energy_unit,
+            mbar,
+            ref,
+            reference_kind,
+            at_targets.temperatures,
+            context.trained,
+            unit,
+            seed,
+            model.kind,
+        )
+    parts: list[str] = []
+    if view is not None and model.can(POPULATIONS):
+        parts += melting_parts(page, model, view, mbar, seed)
+    if mbar is not None:
+        parts += heat_capacity_parts(page, mbar, dataset, targets, ref, reference_kind)
+    if parts:
+        page.section("Thermodynamics", *parts)
+
+
+def _at(samples: MultiTempDataset | None, temperatures: np.ndarray) -> MultiTempDataset | None:
+    """The samples at ``temperatures`` (matched to a relative 1e-9), labelled exactly so;
+    None when there are none."""
+    if samples is None:
+        return None
+    chosen = np.zeros(samples.n_frames, dtype=bool)
+    labels = samples.temperature.copy()
+    for t in temperatures:
+        close = np.isclose(samples.temperature, t, rtol=1e-9)
+        chosen |= close
+        labels[close] = t
+    return replace(samples, temperature=labels).subset(chosen) if chosen.any() else None
+
+
+def _summary_keys(
+    page: Page,
+    context: _Context,
+    targets: np.ndarray,
+    ref: MultiTempDataset | None,
+    reference_kind: str,
+) -> None:
+    """The summary box's first lines: run, data, temperatures, reference."""
+    dataset, unit = context.dataset, context.unit
+    page.key("run", f"{context.run_dir.name} ({context.model.kind} model)")
     if dataset is not None:
         page.key(
             "data",
@@ -211,7 +317,7 @@ def _build(
             f"features ({', '.join(dataset.feature_names[:4])}"
             f"{', ...' if dataset.n_features > 4 else ''})",
         )
-    page.key("trained temperatures", _temperature_list(trained, unit))
+    page.key("trained temperatures", _temperature_list(context.trained, unit))
     if targets.size:
         page.key("target temperatures", _temperature_list(targets, unit))
     if ref is not None:
@@ -220,54 +326,23 @@ def _build(
             label,
             f"{ref.source}: {ref.n_frames} frames at {_temperature_list(ref.temperatures, unit)}",
         )
-    mbar = None
-    if dataset is not None:
-        view = subsample(dataset, _MAX_FRAMES_PER_TEMPERATURE, rng)
-        if view.n_frames < dataset.n_frames:
-            page.notes.append(
-                f"Figures and divergences use a random subsample of at most "
-                f"{_MAX_FRAMES_PER_TEMPERATURE} data frames per temperature "
-                f"({view.n_frames} of {dataset.n_frames} frames)."
-            )
-        if dataset.has_energy:
-            mbar = _mbar(dataset, rng, page)
-        overlap = _mbar_overlap(mbar)
-        data_section(page, dataset, ladder_exchange(dataset, simulation_record(dataset), overlap))
-    else:
-        page.notes.append("No data given: data overview, comparisons and MBAR are left out.")
-    training_section(page, record, history, run_dir)
-    if dataset is not None:
-        if kind == "diffusion":
-            trained_section(page, model, view, n_samples, seed, device)
-        else:
-            cv_section(page, model, kind, view, mbar)
-    if ref is not None and kind != "diffusion":
+
+
+def _data_overview(
+    page: Page, dataset: MultiTempDataset, rng: np.random.Generator
+) -> tuple[MultiTempDataset, Any]:
+    """The data section; returns the subsample the figures use and MBAR (None without energies)."""
+    view = subsample(dataset, _MAX_FRAMES_PER_TEMPERATURE, rng)
+    if view.n_frames < dataset.n_frames:
         page.notes.append(
-            f"A {kind} report uses the reference only for its heat capacity; free-energy maps "
-            "are compared with a reference for diffusion runs."
+            f"Figures and divergences use a random subsample of at most "
+            f"{_MAX_FRAMES_PER_TEMPERATURE} data frames per temperature "
+            f"({view.n_frames} of {dataset.n_frames} frames)."
         )
-    if targets.size:
-        new_temperature_section(
-            page,
-            model,
-            dataset.energy_unit if dataset is not None else "reduced units",
-            mbar,
-            ref,
-            reference_kind,
-            targets,
-            trained,
-            unit,
-            n_samples,
-            seed,
-            device,
-        )
-    parts: list[str] = []
-    if kind == "latf" and dataset is not None:
-        parts += melting_parts(page, model, view, mbar, seed)
-    if mbar is not None:
-        parts += heat_capacity_parts(page, mbar, dataset, targets, ref, reference_kind)
-    if parts:
-        page.section("Thermodynamics", *parts)
+    mbar = _mbar(dataset, rng, page) if dataset.has_energy else None
+    overlap = _mbar_overlap(mbar)
+    data_section(page, dataset, ladder_exchange(dataset, simulation_record(dataset), overlap))
+    return view, mbar
 
 
 def _temperature_list(temps: np.ndarray, unit: str) -> str:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,6 @@ __all__ = [
     "check_temperatures",
     "load_reference",
     "read_json",
-    "read_log",
     "resolve_data",
     "simulation_record",
     "subsample",
@@ -34,20 +31,6 @@ def read_json(path: Path) -> dict[str, Any]:
         return json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
         raise InputError(path, None, f"cannot be read as JSON ({type(err).__name__})") from None
-
-
-def read_log(path: Path) -> list[dict[str, float]]:
-    """Rows of ``train_log.csv`` as floats (empty when missing)."""
-    if not path.is_file():
-        return []
-    try:
-        with open(path, newline="") as handle:
-            return [
-                {k: float(v) if v not in ("", None) else math.nan for k, v in row.items()}
-                for row in csv.DictReader(handle)
-            ]
-    except (OSError, ValueError) as err:
-        raise InputError(path, None, f"cannot be read as a training log ({err})") from None
 
 
 def check_features(dataset: MultiTempDataset, feature_names: Sequence[str]) -> MultiTempDataset:

@@ -11,7 +11,7 @@ from ..analysis.histograms import histogram_ranges
 from ..analysis.melting import VantHoffFit
 from ..analysis.populations import PopulationCurve
 from ..data.dataset import MultiTempDataset
-from ..errors import UsageError
+from ..models.protocol import POPULATION_CURVE, POPULATIONS
 from .fes import fes_row
 from .figures import METHOD_STYLE, plot_melting_curve, temperature_axis_label, unit_text
 from .page import Page
@@ -39,7 +39,7 @@ def _data_fractions(labels: np.ndarray, ds: MultiTempDataset, n_states: int) -> 
     return counts / counts.sum(1, keepdims=True)
 
 
-def cv_section(page: Page, model: Any, kind: str, ds: MultiTempDataset, mbar: Any) -> None:
+def cv_section(page: Page, model: Any, ds: MultiTempDataset, mbar: Any) -> None:
     """SPIB/LaTF: free energy of the data on the learned CVs and state populations vs T."""
     import matplotlib.pyplot as plt
 
@@ -51,7 +51,7 @@ def cv_section(page: Page, model: Any, kind: str, ds: MultiTempDataset, mbar: An
     temps = ds.temperatures
     parts = [
         f"<p>The data mapped onto the {cv.shape[1]} learned collective variable(s) of the "
-        f"{kind} model, which finds {n_states} metastable states.</p>"
+        f"{model.kind} model, which finds {n_states} metastable states.</p>"
     ]
     page.key("states found", str(n_states))
     if cv.shape[1] >= 2:
@@ -76,8 +76,8 @@ def cv_section(page: Page, model: Any, kind: str, ds: MultiTempDataset, mbar: An
         "simulation": (temps, fractions, None)
     }
     grid = np.geomspace(temps.min(), temps.max(), 25)
-    if kind == "latf":
-        curves["latf"] = (grid, model.populations(grid), None)
+    if model.can(POPULATIONS):
+        curves[model.kind] = (grid, model.populations(grid), None)
     if mbar is not None:
         _, mbar_labels = model.transform(mbar.dataset.features)
         est = mbar.populations(mbar_labels, n_states, grid[::3])
@@ -89,7 +89,7 @@ def cv_section(page: Page, model: Any, kind: str, ds: MultiTempDataset, mbar: An
         curves,
         temperature_axis_label(unit),
         simulated_temperatures=temps,
-        as_lines=("latf",),
+        as_lines=(model.kind,),
     )
     parts.append(
         page.figure(
@@ -97,7 +97,7 @@ def cv_section(page: Page, model: Any, kind: str, ds: MultiTempDataset, mbar: An
             "populations",
             "State populations versus temperature: fractions of data frames per state at each "
             "trained temperature"
-            + (", the LaTF model's populations" if kind == "latf" else "")
+            + (f", the {model.kind} model's populations" if model.can(POPULATIONS) else "")
             + (", and MBAR's reweighting with one-sigma errors" if mbar is not None else "")
             + ".",
         )
@@ -110,15 +110,14 @@ def cv_section(page: Page, model: Any, kind: str, ds: MultiTempDataset, mbar: An
 
 def _melting_curve(model: Any, grid: np.ndarray, seed: int) -> tuple[PopulationCurve, str]:
     """LaTF populations with bootstrap intervals (or without, for other temperature couplings)."""
-    try:
+    if model.can(POPULATION_CURVE):
         return model.population_curve(grid, seed=seed), ""
-    except UsageError:
-        pops = model.populations(grid)
-        curve = PopulationCurve(grid, pops, pops, pops, temperature_unit=model.temperature_unit)
-        return curve, (
-            " This model's temperature coupling gives no population intervals, so the band is "
-            "empty and no van 't Hoff fit is made."
-        )
+    pops = model.populations(grid)
+    curve = PopulationCurve(grid, pops, pops, pops, temperature_unit=model.temperature_unit)
+    return curve, (
+        " This model's temperature coupling gives no population intervals, so the band is "
+        "empty and no van 't Hoff fit is made."
+    )
 
 
 def _fit(curve: PopulationCurve, state: int, seed: int) -> tuple[VantHoffFit | None, str]:

@@ -21,21 +21,24 @@ LOSS_KEYS = ("train_loss", "validation_loss")
 
 
 def training_section(
-    page: Page, record: dict[str, Any], history: list[dict[str, float]], run_dir: Path
+    page: Page,
+    record: dict[str, Any],
+    log: list[dict[str, Any]],
+    run_dir: Path,
+    stage_titles: dict[str, str],
 ) -> None:
     """Loss curves (train and validation), wall time, the run record and resolved settings.
 
-    ``history`` holds the rows of ``train_log.csv`` (diffusion runs). SPIB and LaTF runs have
-    their log in ``config.json`` instead: the joint stage's rows (with ``step``) are drawn the
-    same way, and SPIB's relabelling rounds (with ``round``) are tabulated.
+    ``log`` holds the rows of ``train_log.csv`` (every stage, with its ``stage``); the last
+    stage's rows are drawn, titled by ``stage_titles`` when the run had several stages. SPIB's
+    relabelling rounds (records with ``round`` in the run record's results) are tabulated.
     """
     import matplotlib.pyplot as plt
 
     recorded = [r for r in record.get("results", {}).get("history", []) if isinstance(r, dict)]
     rounds = [r for r in recorded if "round" in r]
-    from_record = not history
-    if from_record:
-        history = [r for r in recorded if "step" in r]
+    stages = list(dict.fromkeys(row["stage"] for row in log))
+    history = [row for row in log if stages and row["stage"] == stages[-1]]
     parts = []
     if history:
         steps = np.array([row["step"] for row in history])
@@ -53,7 +56,9 @@ def training_section(
             ax.set_yscale("log")  # linear unless the loss spans a decade
         ax.legend(frameon=False)
         caption = "Training and validation loss" + (
-            " of the joint SPIB + flow stage (from config.json)." if from_record else "."
+            f" of {stage_titles.get(stages[-1], f'stage {stages[-1]}')}."
+            if len(stages) > 1
+            else "."
         )
         parts.append(page.figure(fig, "loss_curves", caption))
         elapsed = history[-1].get("elapsed_s", math.nan)

@@ -41,11 +41,13 @@ from ..data.dataset import MultiTempDataset
 from ..data.io import save_dataset
 from ..errors import InputError, UsageError
 from ..provenance import run_record, write_json
+from ..quiet import quiet_loggers
 from ..systems.molecules import MolecularSystem, MoleculeConfig
 from ..units import KB_KJ_PER_MOL_K
 from .platforms import PlatformChoice, choose_platform
 from .remd_store import (
     METADATA_KEY,
+    OPENMMTOOLS_LOGGERS,
     StoreContents,
     import_openmmtools,
     read_store,
@@ -348,16 +350,18 @@ def run_openmm_remd(
         timestep_ps=molecule.timestep_ps,
         collision_rate_per_ps=molecule.collision_rate_per_ps,
     )
-    reporter = import_openmmtools().multistate.MultiStateReporter(str(store), checkpoint_interval=1)
-    try:
-        if resuming:
-            sampler = _resume(reporter, store)
-        else:
-            sampler = _create(molecule, config, steps, settings, reporter, choice)
-        start = int(sampler.iteration)
-        elapsed = _propagate(sampler, molecule, config, choice, start, store, progress)
-    finally:
-        reporter.close()
+    multistate = import_openmmtools().multistate
+    with quiet_loggers(*OPENMMTOOLS_LOGGERS):
+        reporter = multistate.MultiStateReporter(str(store), checkpoint_interval=1)
+        try:
+            if resuming:
+                sampler = _resume(reporter, store)
+            else:
+                sampler = _create(molecule, config, steps, settings, reporter, choice)
+            start = int(sampler.iteration)
+            elapsed = _propagate(sampler, molecule, config, choice, start, store, progress)
+        finally:
+            reporter.close()
     done = read_store(store)
     n_run = done.last_iteration - start
     simulated_ns = n_run * len(config.temperatures) * config.exchange_ps * 1e-3

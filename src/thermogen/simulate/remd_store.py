@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,11 @@ import numpy as np
 
 from ..data.openmmtools_store import OpenMMToolsStore
 from ..errors import InputError
+from ..quiet import quiet_loggers
 
 __all__ = [
     "METADATA_KEY",
+    "OPENMMTOOLS_LOGGERS",
     "StoreContents",
     "import_openmmtools",
     "read_store",
@@ -34,6 +35,9 @@ __all__ = [
 
 METADATA_KEY = "thermogen_settings"
 """Metadata entry of the store that holds thermogen's settings (JSON text)."""
+OPENMMTOOLS_LOGGERS = ("openmmtools", "mpiplus", "pymbar")
+"""Loggers that warn while openmmtools is imported and while it sets up and runs a sampler
+(the multistate API being experimental, pymbar's JAX banner, ...)."""
 
 
 @dataclass(frozen=True)
@@ -74,12 +78,18 @@ def store_paths(store: str | Path) -> tuple[Path, Path]:
 
 
 def import_openmmtools() -> Any:
-    """openmmtools, imported quietly (pymbar prints a banner, openmmtools logs warnings)."""
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    """openmmtools, imported quietly (pymbar prints a banner, openmmtools logs warnings).
+
+    The loggers :data:`OPENMMTOOLS_LOGGERS` are silenced for the import only; wrap later calls
+    into openmmtools in ``quiet_loggers(*OPENMMTOOLS_LOGGERS)`` to silence them as well.
+    """
+    with (
+        quiet_loggers(*OPENMMTOOLS_LOGGERS),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
         import openmmtools
         import openmmtools.multistate
-    for name in ("openmmtools", "mpiplus", "pymbar"):
-        logging.getLogger(name).setLevel(logging.ERROR)
     return openmmtools
 
 

@@ -205,7 +205,7 @@ def _build(raw: dict[str, Any], source: str) -> WorkflowConfig:
 
 def _model_settings(raw: Any, seed: int, source: str) -> ModelSettings:
     """``model:`` as :class:`ModelSettings`, the top-level seed filling unset model seeds."""
-    from ..models import MODEL_CONFIGS, TRAINING_STAGES
+    from ..models import MODEL_CONFIGS, model_class
 
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
@@ -216,7 +216,7 @@ def _model_settings(raw: Any, seed: int, source: str) -> ModelSettings:
             source, "model.kind", f"must be one of {', '.join(MODEL_CONFIGS)}, got {kind!r}"
         )
     settings = {key: value for key, value in raw.items() if key != "kind"}
-    for path in TRAINING_STAGES[kind]:
+    for path in model_class(kind).seed_stages:
         node = settings
         for part in path:
             node = _section(node, part)

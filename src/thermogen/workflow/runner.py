@@ -140,16 +140,14 @@ def run_workflow(
     samples = None
     sample = config.sample
     if sample is not None:
-        temperatures = sample.temperatures or config.report.temperatures or dataset.temperatures
+        temperatures = steps.sample_temperatures(sample, config.report, dataset.temperatures)
         begin("sample", f"{sample.n} per temperature at {_listed(temperatures)}")
-        samples = steps.sample(
-            config.model.kind, model, sample, temperatures, out / "samples", progress
-        )
+        samples = steps.sample(model, sample, temperatures, out / "samples", progress)
         end("sample")
         say(f"wrote {samples}")
 
     begin("report", "figures, metrics and warnings")
-    report = steps.report(config.report, run_dir, dataset, out / "report.html")
+    report = steps.report(config.report, run_dir, dataset, out / "report.html", samples)
     end("report")
     timings["total"] = time.perf_counter() - started
     record = write_json(

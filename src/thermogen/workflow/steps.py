@@ -6,15 +6,15 @@ Heavy modules (torch, OpenMM) are imported inside the steps, when a run gets the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..fileio import write_npz
 from .schema import ModelSettings, ReportSettings, SampleSettings, SimulateSettings, set_options
 
+SAMPLE_OPTIONS = ("sampler", "steps", "device")
+"""``sample`` settings passed to the model as sampling options (each model says which it takes)."""
 MOLECULE_FILE_SUFFIXES = (".yaml", ".yml")
 """Suffixes of a molecule settings file named as ``system``."""
 
@@ -94,42 +94,42 @@ def simulate(
 
 def train(settings: ModelSettings, dataset: Any, run_dir: Path, progress: bool) -> tuple[Any, str]:
     """Fit the model as ``thermogen train`` does, saved to ``run_dir``; it and a result line."""
-    from ..models import fit_run, fit_summary
+    from ..pipeline import train_model
 
-    model = fit_run(settings.kind, dataset, settings.config, run_dir, progress=progress)
-    return model, fit_summary(model)
+    result = train_model(dataset, settings.kind, run_dir, settings.config, progress=progress)
+    return result.model, result.model.fit_summary()
+
+
+def sample_temperatures(settings: SampleSettings, report: ReportSettings, trained: Any) -> Any:
+    """Where the sample step samples: its temperatures, else the report's, else the trained
+    ones (the report shows these samples: trained comparisons only at trained temperatures
+    among them)."""
+    return settings.temperatures or report.temperatures or trained
 
 
 def sample(
-    kind: str,
-    model: Any,
-    settings: SampleSettings,
-    temperatures: Sequence[float],
-    target: Path,
-    progress: bool,
+    model: Any, settings: SampleSettings, temperatures: np.ndarray, target: Path, progress: bool
 ) -> Path:
-    """Generate as ``thermogen sample`` does: frames (diffusion) or latents and states (latf)."""
-    from ..data import save_dataset
+    """Generate as ``thermogen sample`` does; the samples file (with its run record)."""
+    from ..pipeline import sample_model
 
-    temps = np.asarray(temperatures, dtype=float)
-    if kind == "diffusion":
-        generated = model.sample(
-            temps,
-            settings.n,
-            sampler=settings.sampler or "ode",
-            steps=settings.steps,
-            seed=settings.seed,
-            device=settings.device or "cpu",
-            progress=progress,
-        )
-        return save_dataset(generated, target.with_suffix(".npz"))
-    return write_npz(
-        target.with_suffix(".npz"), model.sample_table(temps, settings.n, settings.seed)
+    options = set_options({name: getattr(settings, name) for name in SAMPLE_OPTIONS})
+    result = sample_model(
+        model,
+        temperatures,
+        settings.n,
+        target.with_suffix(".npz"),
+        seed=settings.seed,
+        options=options,
+        progress=progress,
     )
+    return result.path
 
 
-def report(settings: ReportSettings, run_dir: Path, dataset: Any, out: Path) -> Path:
-    """Write the HTML report as ``thermogen report`` does."""
+def report(
+    settings: ReportSettings, run_dir: Path, dataset: Any, out: Path, samples: Path | None
+) -> Path:
+    """Write the HTML report as ``thermogen report`` does, showing ``samples`` when given."""
     from ..report import write_report
 
     return write_report(
@@ -137,6 +137,7 @@ def report(settings: ReportSettings, run_dir: Path, dataset: Any, out: Path) -> 
         dataset,
         settings.temperatures,
         out,
+        samples=samples,
         n_samples=settings.n_samples,
         seed=settings.seed if settings.seed is not None else 0,
         device=settings.device,

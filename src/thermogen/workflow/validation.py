@@ -8,13 +8,12 @@ from typing import Any
 
 from ..errors import InputError, UsageError
 from .schema import DataSettings, SampleSettings, SimulateSettings, WorkflowConfig
-from .steps import is_molecule, molecule_settings, remd_config, system_file
+from .steps import SAMPLE_OPTIONS, is_molecule, molecule_settings, remd_config, system_file
 
 _ANALYTIC_ONLY = ("chains", "steps", "equilibration", "stride", "swap_interval")
 _MOLECULE_ONLY = ("ns", "exchange_ps", "platform", "overwrite")
 """``simulate`` settings that only one kind of system takes."""
-_DIFFUSION_ONLY_SAMPLE = ("sampler", "steps", "device")
-"""``sample`` settings of diffusion runs (a latf run samples its flow exactly)."""
+
 _REFERENCE_KINDS = ("reference", "exact")
 
 
@@ -67,27 +66,33 @@ def _check_sources(config: WorkflowConfig) -> None:
 
 
 def _check_model_steps(config: WorkflowConfig) -> None:
-    """Refuse sample and report settings the model kind cannot use."""
-    kind, source = config.model.kind, config.source
-    if kind == "spib" and config.sample is not None:
+    """Refuse sample and report settings the model cannot use (by its capabilities)."""
+    from ..models import kinds_with, model_class
+    from ..models.protocol import CONFIGURATIONS, SAMPLE
+
+    cls, source = model_class(config.model.kind), config.source
+    can = cls.capabilities_for(config.model.config)
+    if SAMPLE not in can and config.sample is not None:
+        others = " or ".join(kinds_with(SAMPLE))
         raise InputError(
-            source,
-            "sample",
-            "a spib model has no temperature model and cannot sample; use model.kind latf",
+            source, "sample", f"{cls.lacks(SAMPLE)} and cannot sample; use model.kind {others}"
         )
-    if kind != "diffusion" and config.report.temperatures is not None:
+    if CONFIGURATIONS not in can and config.report.temperatures is not None:
         raise InputError(
             source,
             "report.temperatures",
-            f"are for diffusion runs; a {kind} report shows populations over the data's range",
+            f"are for models that generate configurations; a {cls.kind} report shows "
+            "populations over the data's range",
         )
-    if kind == "latf" and config.sample is not None:
+    if config.sample is not None:
+        refused = tuple(name for name in SAMPLE_OPTIONS if name not in cls.sample_options)
+        note = f" ({cls.sample_note})" if cls.sample_note else ""
         _refuse_set(
             config.sample,
-            _DIFFUSION_ONLY_SAMPLE,
+            refused,
             source,
             "sample",
-            "is a diffusion setting: a latf run samples exactly",
+            f"is not a sampling option of a {cls.kind} model{note}",
         )
     if config.report.reference_kind not in _REFERENCE_KINDS:
         raise InputError(
@@ -191,7 +196,10 @@ def resolve_data(config: WorkflowConfig) -> DataSettings | None:
 
 
 def _resolve_sample(config: WorkflowConfig) -> SampleSettings | None:
-    """``sample`` with its defaults (None for spib models, which cannot sample)."""
-    if config.model.kind == "spib":
+    """``sample`` with its defaults (None for models that cannot sample)."""
+    from ..models import model_class
+    from ..models.protocol import SAMPLE
+
+    if SAMPLE not in model_class(config.model.kind).capabilities_for(config.model.config):
         return None
     return _with_defaults(config.sample or SampleSettings(), config, "sample")

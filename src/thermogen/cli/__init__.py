@@ -1,0 +1,64 @@
+"""The ``thermogen`` command line: a thin shell over the Python API.
+
+One module per subcommand, its parser beside its handler; each handler parses its arguments,
+calls the pipeline (:mod:`thermogen.pipeline`) or another API function and prints the result's
+summary. User mistakes (:class:`~thermogen.errors.ThermogenError`) are printed as one line on
+stderr with exit status 2 and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from .. import __version__
+from ..errors import ThermogenError
+from . import demo, featurize, info, melt, report, run, sample, simulate, train, transform
+from .common import OneLineParser
+
+__all__ = ["build_parser", "main"]
+
+COMMANDS = (info, simulate, train, transform, sample, melt, featurize, run, demo, report)
+"""The subcommands' modules, in the order ``thermogen --help`` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``thermogen`` command, one subparser per subcommand."""
+    parser = OneLineParser(
+        prog="thermogen",
+        description="Temperature-transferable generative models for multi-temperature simulation data.",
+    )
+    parser.add_argument("--version", action="version", version=f"thermogen {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=OneLineParser
+    )
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def _use_file_backend() -> None:
+    """Draw with matplotlib's Agg backend: the commands write figures to files, never windows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    _use_file_backend()
+    try:
+        return func(args)
+    except ThermogenError as err:
+        print(f"thermogen {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"thermogen {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `thermogen info data.npz | head`: the reader left early
+        sys.stderr.close()  # nothing more can be reported; keep Python quiet at exit
+        return 0

@@ -1,0 +1,173 @@
+"""Generating samples from a run and mapping frames onto a run's learned CVs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data import save_dataset
+from ..data.dataset import MultiTempDataset
+from ..fileio import write_npz
+from ..models import Model, load_run
+from ..models.protocol import CONFIGURATIONS, SAMPLE, TRANSFORM
+from ..models.requests import check_sample_request
+from ..provenance import run_record, write_json
+
+__all__ = ["SampleResult", "TransformResult", "sample_model", "transform_data"]
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """Generated samples and the files they were written to.
+
+    Attributes
+    ----------
+    samples
+        The samples (a dataset: configurations, or latent CVs ``cv0..`` for LaTF).
+    path, record
+        The ``.npz`` written (None when not written) and its run record.
+    n
+        Samples per temperature.
+    what
+        ``"frames"`` (configurations) or ``"latent samples"``.
+    note
+        The model's own lines about the samples (e.g. state fractions).
+    """
+
+    samples: MultiTempDataset
+    path: Path | None
+    record: Path | None
+    n: int
+    what: str
+    note: str
+
+    def summary(self) -> str:
+        """What ``thermogen sample`` prints."""
+        where = f" to {self.path}" if self.path is not None else ""
+        lines = [f"wrote {self.samples.n_frames} {self.what} ({self.n} per temperature){where}"]
+        return "\n".join(lines + ([self.note] if self.note else []))
+
+
+def sample_model(
+    run: str | Path | Model,
+    temperatures: Any,
+    n: int,
+    out: str | Path | None = None,
+    *,
+    seed: int = 0,
+    options: Mapping[str, Any] | None = None,
+    progress: bool = False,
+) -> SampleResult:
+    """``n`` samples per temperature from a run folder (or a fitted model), written to ``out``.
+
+    Parameters
+    ----------
+    run
+        A run folder (its model must be able to sample) or a fitted model.
+    temperatures
+        (K,) temperatures, in the model's unit.
+    n
+        Samples per temperature.
+    out
+        The ``.npz`` to write (the dataset, plus the model's extra columns, e.g. decoded states)
+        with ``<out>.run.json`` beside it; None writes nothing.
+    seed
+        Seed of the samples.
+    options
+        The model's sampling options (e.g. ``sampler`` for diffusion), checked by the model.
+    """
+    model = run if isinstance(run, Model) else load_run(run, SAMPLE, "sample")
+    type(model).require(SAMPLE, model.config)
+    options = dict(options or {})
+    model.check_sample_options(options)
+    temps = check_sample_request(temperatures, n)
+    samples = model.sample(temps, n, seed=seed, progress=progress, **options)
+    path = record = None
+    if out is not None:
+        path = save_dataset(samples, out, model.sample_columns(samples))
+        settings = {
+            "run_dir": None if isinstance(run, Model) else str(run),
+            "model": model.kind,
+            "temperatures": temps,
+            "n": n,
+            **options,
+        }
+        results = {"n_frames": samples.n_frames, "configurations": model.can(CONFIGURATIONS)}
+        record = write_json(
+            path.with_suffix(".run.json"), run_record("sample", settings, seed, results)
+        )
+    what = "frames" if model.can(CONFIGURATIONS) else "latent samples"
+    return SampleResult(samples, path, record, n, what, model.sample_summary(samples))
+
+
+@dataclass(frozen=True)
+class TransformResult:
+    """Learned CVs and states of frames, and the file they were written to.
+
+    Attributes
+    ----------
+    cv, state
+        (N, d) latent means and (N,) most likely states.
+    path, record
+        The ``.npz`` written and its run record.
+    n_states
+        States the model knows.
+    """
+
+    cv: np.ndarray
+    state: np.ndarray
+    path: Path
+    record: Path
+    n_states: int
+
+    @property
+    def populations(self) -> np.ndarray:
+        """(S,) fraction of the frames in each state."""
+        return np.bincount(self.state, minlength=self.n_states) / self.state.size
+
+    def summary(self) -> str:
+        """What ``thermogen transform`` prints."""
+        shares = ", ".join(f"{s}: {p:.3f}" for s, p in enumerate(self.populations))
+        return (
+            f"wrote cv {self.cv.shape} and state ({self.state.size},) to {self.path}\n"
+            f"fraction of frames in each state: {shares}"
+        )
+
+
+def transform_data(
+    run_dir: str | Path, data: MultiTempDataset, out: str | Path, csv_options: Mapping[str, Any]
+) -> TransformResult:
+    """CVs and states of every frame of ``data`` from a run that can transform, written to
+    ``out`` (``cv``, ``state``, ``temperature``) with a run record beside it."""
+    model = load_run(run_dir, TRANSFORM, "transform")
+    model.check_compatible(data)
+    cv, state = model.transform(data.features)
+    path = write_npz(
+        out,
+        {
+            "cv": cv.astype(float),
+            "state": state.astype(np.int64),
+            "temperature": data.temperature,
+            "temperature_unit": np.array(data.temperature_unit),
+        },
+    )
+    result = TransformResult(cv, state, path, path.with_suffix(".run.json"), model.n_states)
+    write_json(
+        result.record,
+        run_record(
+            "transform",
+            {"run_dir": str(run_dir), "data": data.source, **csv_options},
+            None,
+            {
+                "n_frames": data.n_frames,
+                "latent_dim": cv.shape[1],
+                "n_states": model.n_states,
+                "state_populations": result.populations,
+            },
+        ),
+    )
+    return result
