@@ -22,12 +22,12 @@ from thermogen.train import (
     LOG_COLUMNS,
     DistributedContext,
     TrainConfig,
-    _validation_loss,
     checkpoint_path,
     distributed_context,
     learning_rate_at,
     train,
 )
+from thermogen.train.logbook import _validation_loss
 
 ROOT = Path(__file__).resolve().parents[1]
 A_TRUE = torch.tensor([[1.0, -2.0, 0.5], [0.3, 0.0, 1.5]])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,8 @@ from .analysis.mbar import MBARReweighter, ReweightedEstimate
 from .data import MultiTempDataset, Trajectories, save_dataset
 from .demo_melting import MeltingDemo, run_melting_demo
 from .fileio import atomic_write
-from .models import DiffusionConfig, DiffusionModel
+from .models import DiffusionConfig
+from .pipeline import SampleResult, sample_model, train_model
 from .provenance import run_record, write_json
 from .report import write_report
 from .report.figures import plot_free_energy, plot_populations_vs_temperature, save_figure
@@ -36,8 +38,7 @@ HELD_OUT_TEMPERATURES = (0.8, 1.26, 2.0, 3.17, 5.0)
 N_GENERATED = 20_000
 """Frames the diffusion model generates per held-out temperature."""
 N_REFERENCE = 10_000
-"""Exact i.i.d. frames per held-out temperature in the report's reference (``reference_exact.npz``),
-and frames the report generates per temperature (equal sample sizes give comparable maps)."""
+"""Exact i.i.d. frames per held-out temperature in the report's reference (``reference_exact.npz``)."""
 FES_TEMPERATURE = 0.8
 """Held-out temperature of the free-energy maps: below the simulated ladder (extrapolation)."""
 _FES_RANGES = [(-1.8, 1.3), (-0.6, 2.3)]
@@ -84,7 +85,8 @@ def run_demo(
     melting: bool = True,
     progress: bool = True,
 ) -> DemoResult:
-    """Run the demo; writes ``data.npz``, ``diffusion/``, ``populations.csv``, ``populations.png``,
+    """Run the demo; writes ``data.npz``, ``diffusion/``, ``samples.npz`` (the generated frames at
+    the held-out and the simulated temperatures, as the report shows them), ``populations.csv``, ``populations.png``,
     ``run.json``, the HTML report of the diffusion run (``report.html``, against exact frames
     saved as ``reference_exact.npz``) and, with ``melting``,
     ``latf/``, ``melting.png`` and ``latent_fes.png``.
@@ -108,16 +110,7 @@ def run_demo(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     system = MuellerBrown()
-    config = REMDConfig(
-        system.default_temperatures,
-        n_chains=n_chains,
-        n_steps=n_steps,
-        equilibration_steps=2_000,
-        stride=50,
-        seed=seed,
-    )
-    simulation = run_remd(system, config, progress=progress)
-    data_path, _ = simulation.save(out / "data.npz", system.name)
+    simulation, data_path = _simulate(system, out, n_chains, n_steps, seed, progress)
     dataset = simulation.dataset
     n_basins = len(system.basin_names)
 
@@ -125,35 +118,12 @@ def run_demo(
     estimate = mbar.populations(system.basin_of(dataset.features), n_basins, HELD_OUT_TEMPERATURES)
 
     model_config = DiffusionConfig()
-    model_config = replace(
-        model_config, train=replace(model_config.train, steps=train_steps, seed=seed)
+    model_config = replace(model_config, train=replace(model_config.train, steps=train_steps))
+    trained = train_model(
+        dataset, "diffusion", out / "diffusion", model_config, seed=seed, progress=progress
     )
-    model = DiffusionModel.fit(dataset, model_config, run_dir=out / "diffusion", progress=progress)
-    generated = model.sample(HELD_OUT_TEMPERATURES, N_GENERATED, seed=seed, progress=progress)
-    generated_pops = np.stack(
-        [
-            np.bincount(
-                system.basin_of(generated.features[generated.temperature == t]), minlength=n_basins
-            )
-            / N_GENERATED
-            for t in HELD_OUT_TEMPERATURES
-        ]
-    )
-
-    exact = system.exact_populations(HELD_OUT_TEMPERATURES)
-    rows = tuple(
-        DemoRow(
-            float(t),
-            name,
-            float(exact[i, s]),
-            float(estimate.value[i, s]),
-            float(estimate.std_error[i, s]),
-            float(estimate.effective_sample_size[i]),
-            float(generated_pops[i, s]),
-        )
-        for i, t in enumerate(HELD_OUT_TEMPERATURES)
-        for s, name in enumerate(system.basin_names)
-    )
+    written, generated_pops = _generate(trained.model, system, dataset, out, seed, progress)
+    rows = _rows(system, estimate, generated_pops)
     table_path = _write_table(rows, out / "populations.csv")
     direct = _direct_populations(system, simulation)
     diffusion_curve = (
@@ -167,7 +137,7 @@ def run_demo(
         estimate,
         direct,
         diffusion_curve,
-        generated.features[generated.temperature == FES_TEMPERATURE],
+        written.samples.features[written.samples.temperature == FES_TEMPERATURE],
         out / "populations.png",
     )
     melt = run_melting_demo(out, seed=seed, progress=progress) if melting else None
@@ -177,33 +147,93 @@ def run_demo(
         data_path,
         HELD_OUT_TEMPERATURES,
         out / "report.html",
-        n_samples=N_REFERENCE,
+        samples=written.samples,
         seed=seed,
         reference=save_dataset(reference, out / "reference_exact.npz"),
         reference_kind="exact",
     )
-    write_json(
-        out / "run.json",
-        run_record(
-            "demo",
-            {
-                "system": system.name,
-                "held_out_temperatures": HELD_OUT_TEMPERATURES,
-                "remd": asdict(simulation.config),
-                "diffusion": model_config.to_dict(),
-                "generated_per_temperature": N_GENERATED,
-            },
-            seed,
-            {
-                "rows": [asdict(r) | {"z_score": r.z_score} for r in rows],
-                "swap_acceptance": simulation.acceptance,
-                "mbar_frames": mbar.n_frames,
-                "melting": None if melt is None else _melting_summary(melt),
-            },
-        ),
-    )
+    settings = {
+        "system": system.name,
+        "held_out_temperatures": HELD_OUT_TEMPERATURES,
+        "remd": asdict(simulation.config),
+        "diffusion": trained.model.config.to_dict(),
+        "generated_per_temperature": N_GENERATED,
+    }
+    results = {
+        "rows": [asdict(r) | {"z_score": r.z_score} for r in rows],
+        "swap_acceptance": simulation.acceptance,
+        "mbar_frames": mbar.n_frames,
+        "melting": None if melt is None else _melting_summary(melt),
+    }
+    write_json(out / "run.json", run_record("demo", settings, seed, results))
     return DemoResult(
         rows, out, figure_path, table_path, data_path, out / "diffusion", melt, report
+    )
+
+
+def _simulate(
+    system: MuellerBrown, out: Path, n_chains: int, n_steps: int, seed: int, progress: bool
+) -> tuple[REMDResult, Path]:
+    """REMD on the system's own ladder (2,000 equilibration steps, a frame every 50), saved to
+    ``data.npz``."""
+    config = REMDConfig(
+        system.default_temperatures,
+        n_chains=n_chains,
+        n_steps=n_steps,
+        equilibration_steps=2_000,
+        stride=50,
+        seed=seed,
+    )
+    simulation = run_remd(system, config, progress=progress)
+    data_path, _ = simulation.save(out / "data.npz", system.name)
+    return simulation, data_path
+
+
+def _generate(
+    model: Any,
+    system: MuellerBrown,
+    dataset: MultiTempDataset,
+    out: Path,
+    seed: int,
+    progress: bool,
+) -> tuple[SampleResult, np.ndarray]:
+    """Samples at the held-out temperatures, then at the simulated ones, written to
+    ``samples.npz`` (the report shows these very samples); and the basin populations (K, B) of
+    the held-out ones. Held-out first: their samples are what they would be alone."""
+    temperatures = [*HELD_OUT_TEMPERATURES, *dataset.temperatures]
+    written = sample_model(
+        model, temperatures, N_GENERATED, out / "samples.npz", seed=seed, progress=progress
+    )
+    samples, n_basins = written.samples, len(system.basin_names)
+    populations = np.stack(
+        [
+            np.bincount(
+                system.basin_of(samples.features[samples.temperature == t]), minlength=n_basins
+            )
+            / N_GENERATED
+            for t in HELD_OUT_TEMPERATURES
+        ]
+    )
+    return written, populations
+
+
+def _rows(
+    system: MuellerBrown, estimate: ReweightedEstimate, generated: np.ndarray
+) -> tuple[DemoRow, ...]:
+    """The table: exact, MBAR and diffusion populations of every basin at every held-out T."""
+    exact = system.exact_populations(HELD_OUT_TEMPERATURES)
+    return tuple(
+        DemoRow(
+            float(t),
+            name,
+            float(exact[i, s]),
+            float(estimate.value[i, s]),
+            float(estimate.std_error[i, s]),
+            float(estimate.effective_sample_size[i]),
+            float(generated[i, s]),
+        )
+        for i, t in enumerate(HELD_OUT_TEMPERATURES)
+        for s, name in enumerate(system.basin_names)
     )
 
 

@@ -20,6 +20,7 @@ from .analysis.populations import PopulationCurve
 from .data import MultiTempDataset
 from .models.latf import LaTFConfig, LaTFModel
 from .models.spib import SPIBConfig
+from .pipeline import train_model
 from .report import write_report
 from .report.figures import METHOD_STYLE, plot_free_energy, plot_melting_curve, save_figure
 from .simulate import REMDConfig, run_remd
@@ -115,22 +116,50 @@ def run_melting_demo(
         joint=replace(LaTFConfig().joint, steps=DEMO_STEPS[1], seed=seed),
     )
     run_dir = out_dir / "latf"
-    model = LaTFModel.fit(data, config, run_dir=run_dir, progress=progress)
+    model = train_model(data, "latf", run_dir, config, progress=progress).model
 
     temperatures = np.geomspace(*MELTING_RANGE, 25)
     curve = model.population_curve(temperatures, seed=seed)
     folded = curve.default_folded_state()
     fit = curve.van_t_hoff(folded, seed=seed)
     fine = np.geomspace(*MELTING_RANGE, 200)
-    exact_fine = system.exact_melting_curve(fine)
     exact = system.exact_melting_curve(temperatures)
 
+    exact_curve = (fine, system.exact_melting_curve(fine))
+    figure = _draw_melting(system, data, curve, folded, fit, exact_curve, out_dir / "melting.png")
+    latent_figure = _draw_latent_maps(model, data, out_dir / "latent_fes.png", seed)
+    report = write_report(run_dir, data_path, out=out_dir / "report_melting.html", seed=seed)
+    return MeltingDemo(
+        curve=curve,
+        folded_state=folded,
+        fit=fit,
+        exact_tm=float(np.interp(0.5, exact_curve[1][::-1], fine[::-1])),
+        max_error=float(np.abs(curve.population[:, folded] - exact).max()),
+        run_dir=run_dir,
+        figure=figure,
+        latent_figure=latent_figure,
+        data=data_path,
+        report=report,
+    )
+
+
+def _draw_melting(
+    system: TwoStateFolding,
+    data: MultiTempDataset,
+    curve: PopulationCurve,
+    folded: int,
+    fit: VantHoffFit,
+    exact: tuple[np.ndarray, np.ndarray],
+    path: Path,
+) -> Path:
+    """LaTF's melting curve with its band and fit, the exact curve, and MBAR from the same
+    frames every third temperature; the training temperatures dotted."""
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(5.6, 4.0), constrained_layout=True)
-    plot_melting_curve(curve, folded, fit, (fine, exact_fine), ax=ax)
+    plot_melting_curve(curve, folded, fit, exact, ax=ax)
     mbar = MBARReweighter(data, decorrelate=True).populations(
-        system.basin_of(data.features), len(system.basin_names), temperatures[::3]
+        system.basin_of(data.features), len(system.basin_names), curve.temperature[::3]
     )
     style = METHOD_STYLE["mbar"]
     ax.errorbar(
@@ -152,21 +181,7 @@ def run_melting_demo(
         fontsize=9,
     )
     ax.legend(fontsize=8)
-    figure = save_figure(fig, out_dir / "melting.png")
-    latent_figure = _draw_latent_maps(model, data, out_dir / "latent_fes.png", seed)
-    report = write_report(run_dir, data_path, out=out_dir / "report_melting.html", seed=seed)
-    return MeltingDemo(
-        curve=curve,
-        folded_state=folded,
-        fit=fit,
-        exact_tm=float(np.interp(0.5, exact_fine[::-1], fine[::-1])),
-        max_error=float(np.abs(curve.population[:, folded] - exact).max()),
-        run_dir=run_dir,
-        figure=figure,
-        latent_figure=latent_figure,
-        data=data_path,
-        report=report,
-    )
+    return save_figure(fig, path)
 
 
 def _draw_latent_maps(model: LaTFModel, data: MultiTempDataset, path: Path, seed: int) -> Path:

@@ -35,7 +35,6 @@ import numpy as np
 from .analysis import js_divergence
 from .analysis.mbar import MBARReweighter
 from .analysis.ramachandran import (
-    ALPHA_R_PSI_DEGREES,
     BINS,
     STATES,
     TRAINING_LADDER,
@@ -45,12 +44,13 @@ from .analysis.ramachandran import (
     state_of,
     state_populations,
 )
+from .demo_molecule_figure import METHOD_NAMES, METHODS, TRAINED_TEMPERATURE, draw_maps
 from .fileio import atomic_write
-from .models import DiffusionConfig, DiffusionModel
+from .models import DiffusionConfig
+from .pipeline import sample_model, train_model
 from .provenance import run_record, write_json
 from .simulate.openmm_remd import OpenMMREMDConfig, run_openmm_remd
 from .systems.molecules import get_molecule
-from .units import KB_KJ_PER_MOL_K
 
 __all__ = [
     "DEMO_NS",
@@ -67,15 +67,8 @@ DEMO_NS = 5.0
 """Simulated ns per replica (3 replicas: 15 ns in all, 2-3 minutes on the Reference platform)."""
 DEMO_TRAIN_STEPS = DiffusionConfig().train.steps
 """Optimiser steps of the diffusion model: the default model's 6,000 (about 4 minutes here)."""
-TRAINED_TEMPERATURE = TRAINING_LADDER[0]
-"""The simulated temperature shown beside the held-out ones (K)."""
 N_GENERATED = 20_000
 """Frames the diffusion model generates per temperature."""
-FES_VMAX = 25.0
-"""Top of the free-energy colour scale (kJ/mol); higher or empty bins are left white."""
-METHODS = ("reference", "mbar", "diffusion")
-"""Rows of the table and of the figure."""
-_METHOD_NAMES = {"reference": "reference", "mbar": "MBAR", "diffusion": "diffusion"}
 
 
 @dataclass(frozen=True)
@@ -182,29 +175,84 @@ def run_molecule_demo(
     targets = tuple(float(t) for t in reference.temperatures)
     timings: dict[str, float] = {}
 
-    molecule = get_molecule(SYSTEM)
     remd_config = OpenMMREMDConfig(TRAINING_LADDER, ns=ns, platform=platform, seed=seed)
     started = time.perf_counter()
     simulation = run_openmm_remd(
-        molecule, remd_config, out / "remd.nc", progress=progress, overwrite=True
+        get_molecule(SYSTEM), remd_config, out / "remd.nc", progress=progress, overwrite=True
     )
     timings["remd"] = time.perf_counter() - started
     data_path, _ = simulation.save(out / "data.npz")
     data = simulation.dataset
 
     model_config = DiffusionConfig()
-    model_config = replace(
-        model_config, train=replace(model_config.train, steps=train_steps, seed=seed)
-    )
+    model_config = replace(model_config, train=replace(model_config.train, steps=train_steps))
     started = time.perf_counter()
-    model = DiffusionModel.fit(data, model_config, run_dir=out / "diffusion", progress=progress)
+    trained = train_model(
+        data, "diffusion", out / "diffusion", model_config, seed=seed, progress=progress
+    )
+    model_config = trained.model.config
     timings["train"] = time.perf_counter() - started
     shown = tuple(sorted((*targets, TRAINED_TEMPERATURE)))
     started = time.perf_counter()
-    generated = model.sample(shown, n_generated, seed=seed, progress=progress)
+    generated = sample_model(
+        trained.model, shown, n_generated, out / "samples.npz", seed=seed, progress=progress
+    ).samples
     timings["sample"] = time.perf_counter() - started
     model_angles = {t: generated.features[generated.temperature == t] for t in shown}
+    comparison = _compare(data, model_angles, shown, targets, reference)
+    table_path = _write_table(comparison.rows, out / "populations.csv")
+    figure_path = draw_maps(
+        comparison.maps,
+        shown,
+        targets,
+        comparison.rows,
+        comparison.trained_js,
+        int(np.sum(data.temperature == TRAINED_TEMPERATURE)),
+        {t: comparison.mbar.effective_sample_size(t) for t in shown},
+        reference,
+        n_generated,
+        out / "ramachandran.png",
+    )
+    timings["total"] = time.perf_counter() - began
+    settings = _settings(remd_config, model_config, targets, n_generated, reference)
+    results = _results(comparison, simulation, data.n_frames, timings)
+    record = write_json(out / "run.json", run_record("demo", settings, seed, results))
+    return MoleculeDemoResult(
+        rows=comparison.rows,
+        trained_js=comparison.trained_js,
+        ladder=remd_config.temperatures,
+        remd_summary=simulation.summary(),
+        timings=timings,
+        out_dir=out,
+        figure=figure_path,
+        table=table_path,
+        data=data_path,
+        run_dir=out / "diffusion",
+        record=record,
+        reference=reference,
+    )
 
+
+@dataclass(frozen=True)
+class _Comparison:
+    """The demo's table rows, Ramachandran maps and JS at the trained temperature."""
+
+    rows: tuple[MoleculeDemoRow, ...]
+    maps: dict[tuple[str, float], np.ndarray]
+    trained_js: dict[str, float]
+    mbar: MBARReweighter
+    decorrelated_frames: int
+
+
+def _compare(
+    data: Any,
+    model_angles: dict[float, np.ndarray],
+    shown: tuple[float, ...],
+    targets: tuple[float, ...],
+    reference: RamachandranReference,
+) -> _Comparison:
+    """Reference, MBAR and diffusion at each target (populations, JS to the reference), and
+    all three maps at the trained temperature (the simulation there as the reference)."""
     # MBAR's estimates use every frame; its asymptotic errors assume independent frames, so
     # they come from the decorrelated subset (every g-th frame, g the statistical inefficiency)
     mbar = MBARReweighter(data)
@@ -212,13 +260,11 @@ def run_molecule_demo(
     mbar_pops = np.stack([state_populations(data.features, mbar_weights[t]) for t in targets])
     decorrelated = MBARReweighter(data, decorrelate=True)
     mbar_errors = _mbar_errors(decorrelated, targets)
-
-    reference_hists = reference.mean_histograms
     floor = reference.js_between_runs()
     rows: list[MoleculeDemoRow] = []
     maps: dict[tuple[str, float], np.ndarray] = {}
     for i, t in enumerate(targets):
-        ref_hist = reference_hists[i]
+        ref_hist = reference.mean_histograms[i]
         mbar_hist = phi_psi_histogram(data.features, mbar_weights[t])
         model_hist = phi_psi_histogram(model_angles[t])
         maps |= {("reference", t): ref_hist, ("mbar", t): mbar_hist, ("diffusion", t): model_hist}
@@ -247,79 +293,60 @@ def run_molecule_demo(
             ),
         ]
     t = TRAINED_TEMPERATURE
-    frames = data.features[data.temperature == t]
     maps |= {
-        ("reference", t): phi_psi_histogram(frames),
+        ("reference", t): phi_psi_histogram(data.features[data.temperature == t]),
         ("mbar", t): phi_psi_histogram(data.features, mbar_weights[t]),
         ("diffusion", t): phi_psi_histogram(model_angles[t]),
     }
     trained_js = {
         method: js_divergence(maps[method, t], maps["reference", t]) for method in METHODS[1:]
     }
-    table_path = _write_table(tuple(rows), out / "populations.csv")
-    figure_path = _draw(
-        maps,
-        shown,
-        targets,
-        rows,
-        trained_js,
-        len(frames),
-        {t: mbar.effective_sample_size(t) for t in shown},
-        reference,
-        n_generated,
-        out / "ramachandran.png",
-    )
-    timings["total"] = time.perf_counter() - began
-    record = write_json(
-        out / "run.json",
-        run_record(
-            "demo",
-            {
-                "system": SYSTEM,
-                "training_ladder_K": TRAINING_LADDER,
-                "held_out_temperatures_K": targets,
-                "trained_temperature_shown_K": TRAINED_TEMPERATURE,
-                "remd": asdict(remd_config),
-                "diffusion": model_config.to_dict(),
-                "generated_per_temperature": n_generated,
-                "histogram_bins": BINS,
-                "states": STATES,
-                "reference": {
-                    "seeds": reference.seeds,
-                    "ns_per_replica": reference.ns_per_replica,
-                    "ladder_K": reference.ladder,
-                    "source": reference.source,
-                },
-            },
-            seed,
-            {
-                "rows": [_finite_or_none(asdict(r)) for r in rows],
-                "js_at_trained_temperature": trained_js,
-                "platform": simulation.platform.describe(),
-                "ns_per_day": simulation.ns_per_day,
-                "swap_acceptance": simulation.acceptance,
-                "round_trips": simulation.round_trips,
-                "training_frames": data.n_frames,
-                "mbar_frames": mbar.n_frames,
-                "mbar_decorrelated_frames": decorrelated.n_frames,
-                "timings_s": timings,
-            },
-        ),
-    )
-    return MoleculeDemoResult(
-        rows=tuple(rows),
-        trained_js=trained_js,
-        ladder=remd_config.temperatures,
-        remd_summary=simulation.summary(),
-        timings=timings,
-        out_dir=out,
-        figure=figure_path,
-        table=table_path,
-        data=data_path,
-        run_dir=out / "diffusion",
-        record=record,
-        reference=reference,
-    )
+    return _Comparison(tuple(rows), maps, trained_js, mbar, decorrelated.n_frames)
+
+
+def _settings(
+    remd_config: OpenMMREMDConfig,
+    model_config: DiffusionConfig,
+    targets: tuple[float, ...],
+    n_generated: int,
+    reference: RamachandranReference,
+) -> dict[str, Any]:
+    """The demo's resolved settings for its run record."""
+    return {
+        "system": SYSTEM,
+        "training_ladder_K": TRAINING_LADDER,
+        "held_out_temperatures_K": targets,
+        "trained_temperature_shown_K": TRAINED_TEMPERATURE,
+        "remd": asdict(remd_config),
+        "diffusion": model_config.to_dict(),
+        "generated_per_temperature": n_generated,
+        "histogram_bins": BINS,
+        "states": STATES,
+        "reference": {
+            "seeds": reference.seeds,
+            "ns_per_replica": reference.ns_per_replica,
+            "ladder_K": reference.ladder,
+            "source": reference.source,
+        },
+    }
+
+
+def _results(
+    comparison: _Comparison, simulation: Any, n_frames: int, timings: dict[str, float]
+) -> dict[str, Any]:
+    """The demo's results for its run record: rows, JS, REMD statistics, frames, timings."""
+    return {
+        "rows": [_finite_or_none(asdict(r)) for r in comparison.rows],
+        "js_at_trained_temperature": comparison.trained_js,
+        "platform": simulation.platform.describe(),
+        "ns_per_day": simulation.ns_per_day,
+        "swap_acceptance": simulation.acceptance,
+        "round_trips": simulation.round_trips,
+        "training_frames": n_frames,
+        "mbar_frames": comparison.mbar.n_frames,
+        "mbar_decorrelated_frames": comparison.decorrelated_frames,
+        "timings_s": timings,
+    }
 
 
 def _finite_or_none(value: Any) -> Any:
@@ -362,7 +389,7 @@ def format_molecule_table(rows: tuple[MoleculeDemoRow, ...]) -> str:
         first = r.method == METHODS[0]
         js = f"{r.js_to_reference:.4f}" + ("*" if first else " ")
         lines.append(
-            f"{f'{r.temperature:.0f}' if first else '':>6} {_METHOD_NAMES[r.method]:>10} "
+            f"{f'{r.temperature:.0f}' if first else '':>6} {METHOD_NAMES[r.method]:>10} "
             f"{js:>8} {ess:>7}  " + "  ".join(f"{c:>17}" for c in cells)
         )
     lines.append(
@@ -390,80 +417,3 @@ def _write_table(rows: tuple[MoleculeDemoRow, ...], path: Path) -> Path:
                 + [v for pair in zip(r.populations, r.std_error, strict=True) for v in pair]
             )
     return path
-
-
-def _draw(
-    maps: dict[tuple[str, float], np.ndarray],
-    shown: tuple[float, ...],
-    targets: tuple[float, ...],
-    rows: list[MoleculeDemoRow],
-    trained_js: dict[str, float],
-    trained_frames: int,
-    ess: dict[float, float],
-    reference: RamachandranReference,
-    n_generated: int,
-    path: Path,
-) -> Path:
-    """Ramachandran free-energy maps: rows = methods, columns = temperatures."""
-    import matplotlib.pyplot as plt
-
-    from .report.figures import save_figure
-
-    js = {(r.method, r.temperature): r.js_to_reference for r in rows}
-    fig, axes = plt.subplots(
-        len(METHODS),
-        len(shown),
-        figsize=(3.7 * len(shown) + 1.2, 3.6 * len(METHODS) + 0.8),
-        constrained_layout=True,
-        squeeze=False,
-    )
-    image = None
-    for col, t in enumerate(shown):
-        trained = t not in targets
-        for row, method in enumerate(METHODS):
-            ax = axes[row, col]
-            score = trained_js.get(method) if trained else js[method, t]
-            if method == "reference":
-                title = (
-                    f"REMD training data, {t:.0f} K (trained)\n{trained_frames:,} frames"
-                    if trained
-                    else f"reference, {t:.0f} K (held out)\n{reference.n_runs} runs x "
-                    f"{reference.ns_per_replica:g} ns, 10-temperature REMD"
-                )
-            elif method == "mbar":
-                title = f"MBAR, {t:.0f} K\nJS {score:.4f}, ESS {ess[t]:,.0f}"
-            else:
-                title = f"diffusion model, {t:.0f} K\nJS {score:.4f}, {n_generated:,} samples"
-            image = _free_energy_map(ax, maps[method, t], t, title)
-            ax.set_xlabel(r"$\phi$ (degrees)" if row == len(METHODS) - 1 else "")
-            ax.set_ylabel(r"$\psi$ (degrees)" if col == 0 else "")
-    ladder = ", ".join(f"{t:.0f}" for t in TRAINING_LADDER)
-    fig.suptitle(
-        f"Alanine dipeptide (vacuum): MBAR and the diffusion model from REMD at {ladder} K; "
-        f"held out: {', '.join(f'{t:.0f}' for t in targets)} K\n"
-        f"JS: Jensen-Shannon divergence (nats) of the {BINS} x {BINS} phi/psi histogram to the "
-        f"reference (at {TRAINED_TEMPERATURE:.0f} K: to the REMD data); ESS: MBAR's effective "
-        "sample size; dashed: state boundaries",
-        fontsize=10,
-    )
-    fig.colorbar(image, ax=axes, label="free energy $-k_B T \\ln p$ (kJ/mol)", shrink=0.6)
-    return save_figure(fig, path)
-
-
-def _free_energy_map(ax: Any, probability: np.ndarray, temperature: float, title: str) -> Any:
-    """F = -k_B T ln p in kJ/mol, zero at the minimum, on phi/psi axes in degrees."""
-    from .report.figures import draw_free_energy
-
-    edges = np.linspace(-180.0, 180.0, BINS + 1)
-    kt = KB_KJ_PER_MOL_K * temperature
-    image = draw_free_energy(ax, edges, edges, probability, kt, FES_VMAX)
-    style = {"color": "0.45", "lw": 0.8, "ls": "--"}
-    ax.axvline(0.0, **style)
-    for psi in ALPHA_R_PSI_DEGREES:
-        ax.plot([-180.0, 0.0], [psi, psi], **style)
-    ticks = [-180, -90, 0, 90, 180]
-    ax.set_xticks(ticks)
-    ax.set_yticks(ticks)
-    ax.set_aspect("equal")
-    ax.set_title(title, fontsize=9)
-    return image

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["InputError", "ThermogenError", "UsageError"]
+__all__ = ["InputError", "ThermogenError", "UnknownNameError", "UsageError"]
 
 
 class ThermogenError(Exception):
@@ -32,5 +32,14 @@ class InputError(ThermogenError, ValueError):
         super().__init__(f"{where}: {problem}")
 
 
-class UsageError(ThermogenError):
-    """A command-line option or API argument that makes no sense (unknown system, bad ladder)."""
+class UsageError(ThermogenError, ValueError):
+    """A command-line option, setting or API argument that makes no sense (a bad ladder, a
+    value out of range); a ``ValueError`` too, as Python's own bad-value errors are."""
+
+
+class UnknownNameError(UsageError, KeyError):
+    """A name that is not among the known ones (a system, a model kind); a ``KeyError`` too, for
+    callers that look names up like dictionary keys. Its message reads without quotes."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""

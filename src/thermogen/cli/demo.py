@@ -101,9 +101,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--system",
         choices=["mueller-brown", "alanine-dipeptide"],
         default="mueller-brown",
-        help="mueller-brown (default; about 2 minutes) or alanine-dipeptide: OpenMM replica "
+        help="mueller-brown (default; about 4 minutes on 2 CPU cores) or alanine-dipeptide: OpenMM replica "
         "exchange at 350, 450, 580 K, the diffusion model and MBAR at 300, 400 and 510 K "
-        "against the packaged reference, Ramachandran maps (5-10 minutes)",
+        "against the packaged reference, Ramachandran maps (about 6 minutes)",
     )
     demo.add_argument(
         "--out",

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
-from ..errors import UsageError
 from .common import refuse_options
 
 __all__ = ["add_parser", "handle"]
@@ -18,86 +17,45 @@ _MOLECULE_ONLY = ("ns", "exchange_ps", "platform", "overwrite", "dcd")
 
 
 def handle(args: argparse.Namespace) -> int:
-    from ..simulate import REMDConfig, parse_temperatures, run_remd
-    from ..systems import MOLECULES, get_system
+    """Resolve the settings, run replica exchange, print its summary and what was written."""
+    from ..pipeline.simulation import is_molecule, simulate_system
+    from ..simulate import RunInterrupted
 
-    if args.system in MOLECULES or Path(args.system).suffix.lower() in (".yaml", ".yml"):
-        return _simulate_molecule(args)
-    refuse_options(args, _MOLECULE_ONLY, "molecules")
+    molecule = is_molecule(args.system)
+    if molecule:
+        refuse_options(args, _ANALYTIC_ONLY, "the analytic systems")
+    else:
+        refuse_options(args, _MOLECULE_ONLY, "molecules")
+    settings = _settings(args, molecule)
     try:
-        system = get_system(args.system)
-        temperatures = (
-            system.default_temperatures
-            if args.temperatures is None
-            else parse_temperatures(args.temperatures)
+        result = simulate_system(
+            args.system, settings, Path(args.out), progress=not args.quiet, dcd=args.dcd
         )
-        options = {
-            "n_chains": args.chains,
-            "n_steps": args.steps,
-            "equilibration_steps": args.equilibration,
-            "stride": args.stride,
-            "swap_interval": args.swap_interval,
-        }
-        config = REMDConfig(
-            tuple(temperatures),
-            **{key: value for key, value in options.items() if value is not None},
-            timestep=args.timestep,
-            friction=args.friction,
-            seed=args.seed,
-        )
-    except (KeyError, ValueError) as err:
-        raise UsageError(str(err).strip("'\"")) from None
-    result = run_remd(system, config, progress=not args.quiet)
-    data_path, record_path = result.save(args.out, system.name)
-    print(result.summary())
-    print(f"wrote {result.dataset.n_frames} frames to {data_path} (run record: {record_path})")
-    return 0
-
-
-def _simulate_molecule(args: argparse.Namespace) -> int:
-    from ..simulate import (
-        DEFAULT_LADDER,
-        OpenMMREMDConfig,
-        RunInterrupted,
-        parse_temperatures,
-        run_openmm_remd,
-    )
-    from ..systems import MOLECULES, build_molecule, load_molecule_config
-
-    refuse_options(args, _ANALYTIC_ONLY, "the analytic systems")
-    from_file = args.system not in MOLECULES
-    molecule = load_molecule_config(args.system) if from_file else MOLECULES[args.system]
-    try:
-        overrides = {"timestep_ps": args.timestep, "collision_rate_per_ps": args.friction}
-        molecule = replace(molecule, **{k: v for k, v in overrides.items() if v is not None})
-        options = {"ns": args.ns, "exchange_ps": args.exchange_ps, "platform": args.platform}
-        config = OpenMMREMDConfig(
-            tuple(parse_temperatures(args.temperatures or DEFAULT_LADDER)),
-            **{key: value for key, value in options.items() if value is not None},
-            seed=args.seed,
-        )
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    system = build_molecule(molecule, source=args.system if from_file else None)
-    out = Path(args.out)
-    try:
-        result = run_openmm_remd(
-            system,
-            config,
-            out.with_suffix(".nc"),
-            progress=not args.quiet,
-            overwrite=args.overwrite,
-        )
-    except RunInterrupted as stop:
+    except RunInterrupted as stop:  # a molecular run continues when run again
         print(f"thermogen simulate: {stop}", file=sys.stderr)
         return 130
-    data_path, record_path = result.save(out, dcd=args.dcd)
     print(result.summary())
-    print(
-        f"wrote {result.dataset.n_frames} frames ({result.iterations} per replica) to {data_path} "
-        f"(run record: {record_path}; trajectory store: {result.store})"
-    )
     return 0
+
+
+def _settings(args: argparse.Namespace, molecule: bool) -> Any:
+    """The command line as :class:`~thermogen.workflow.SimulateSettings`, ladder resolved."""
+    from ..simulate import DEFAULT_LADDER, parse_temperatures
+    from ..systems import get_system
+    from ..workflow.schema import SimulateSettings
+
+    if args.temperatures is not None:
+        temperatures = tuple(parse_temperatures(args.temperatures))
+    elif molecule:
+        temperatures = tuple(parse_temperatures(DEFAULT_LADDER))
+    else:
+        temperatures = tuple(get_system(args.system).default_temperatures)
+    names = (*_ANALYTIC_ONLY, *_MOLECULE_ONLY[:-1], "timestep", "friction")
+    return SimulateSettings(
+        temperatures=temperatures,
+        **{name: getattr(args, name) for name in names},
+        seed=args.seed,
+    )
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

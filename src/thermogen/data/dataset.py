@@ -2,7 +2,9 @@
 
 A :class:`MultiTempDataset` holds N frames of D features, the temperature each frame was
 sampled at and, optionally, its potential energy and the continuous trajectory it belongs to.
-It validates itself on construction, so every other module may trust its contents.
+It validates itself on construction, so every other module may trust its contents. Its frames
+grouped by trajectory are a :class:`Trajectories` (:mod:`thermogen.data.trajectory_index`,
+importable from here as well).
 """
 
 from __future__ import annotations
@@ -14,74 +16,11 @@ import numpy as np
 
 from ..errors import InputError
 from ..units import ENERGY_UNITS, KCAL_TO_KJ, TEMPERATURE_UNITS, thermal_energy
+from .trajectory_index import Trajectories
 
 __all__ = ["MultiTempDataset", "Trajectories"]
 
 _PERIODIC_TOLERANCE = 1e-6  # radians; values a float rounding step outside [-pi, pi] are wrapped
-
-
-@dataclass(frozen=True, eq=False)
-class Trajectories:
-    """N frames grouped into M trajectories (one per replica id), each in time order.
-
-    Build it with :meth:`MultiTempDataset.trajectories` (or :meth:`from_arrays`). A trajectory
-    may have gaps in time; its frames are only sorted, not checked for continuity.
-
-    Attributes
-    ----------
-    order
-        (N,) int64 frame indices sorted by replica id, then by time: the frames of trajectory
-        m are ``order[starts[m] : starts[m] + lengths[m]]``.
-    starts
-        (M,) int64 position in ``order`` of the first frame of each trajectory.
-    replica_ids
-        (M,) int64 replica id of each trajectory, ascending.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> traj = Trajectories.from_arrays(np.array([7, 3, 7, 3]), np.array([1, 5, 0, 4]))
-    >>> traj.replica_ids.tolist(), traj.lengths.tolist()
-    ([3, 7], [2, 2])
-    >>> [s.tolist() for s in traj.segments]
-    [[3, 1], [2, 0]]
-    """
-
-    order: np.ndarray
-    starts: np.ndarray
-    replica_ids: np.ndarray
-
-    @classmethod
-    def from_arrays(cls, replica: np.ndarray, time: np.ndarray | None = None) -> Trajectories:
-        """Group frames into trajectories by replica id and sort each by time.
-
-        Parameters
-        ----------
-        replica
-            (N,) int trajectory id of each frame.
-        time
-            (N,) int frame index inside its trajectory, or None to keep the frames of one
-            replica in array order.
-        """
-        replica = np.asarray(replica, dtype=np.int64)
-        position = np.arange(replica.size) if time is None else np.asarray(time)
-        order = np.lexsort((position, replica))
-        sorted_ids = replica[order]
-        starts = np.flatnonzero(np.r_[sorted_ids.size > 0, sorted_ids[1:] != sorted_ids[:-1]])
-        arrays = (order, starts, sorted_ids[starts])
-        for a in arrays:
-            a.setflags(write=False)
-        return cls(*arrays)
-
-    @property
-    def lengths(self) -> np.ndarray:
-        """(M,) int64 number of frames of each trajectory."""
-        return np.diff(np.r_[self.starts, self.order.size])
-
-    @property
-    def segments(self) -> list[np.ndarray]:
-        """M arrays of frame indices, one per trajectory in time order (views of ``order``)."""
-        return [self.order[s : s + n] for s, n in zip(self.starts, self.lengths, strict=True)]
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,85 +72,14 @@ class MultiTempDataset:
 
     def __post_init__(self) -> None:
         src = self.source
-        features = _float_array(self.features, src, "features")
-        if features.ndim != 2:
-            raise InputError(
-                src,
-                "features",
-                f"must be a 2-D array (frames, features), got shape {features.shape}",
-            )
+        features = _checked_features(self.features, src)
         n, d = features.shape
-        if n == 0:
-            raise InputError(src, "features", "has no frames (the file is empty)")
-        if d == 0:
-            raise InputError(src, "features", "has no feature columns")
-        temperature = _float_array(self.temperature, src, "temperature", length=n)
-        if np.any(temperature <= 0):
-            raise InputError(
-                src, "temperature", f"must be positive, found minimum {temperature.min():g}"
-            )
-
-        if self.temperature_unit not in TEMPERATURE_UNITS:
-            raise InputError(
-                src,
-                "temperature_unit",
-                f"unknown unit {self.temperature_unit!r}; use one of {', '.join(TEMPERATURE_UNITS)}",
-            )
-        if self.energy_unit not in ENERGY_UNITS:
-            raise InputError(
-                src,
-                "energy_unit",
-                f"unknown unit {self.energy_unit!r}; use one of {', '.join(ENERGY_UNITS)}",
-            )
-        if (self.temperature_unit == "reduced") != (self.energy_unit == "reduced"):
-            raise InputError(
-                src,
-                "energy_unit",
-                f"{self.energy_unit!r} does not go with temperature_unit {self.temperature_unit!r}: reduced temperatures need reduced energies (k_B = 1)",
-            )
-
-        energy = None
-        energy_unit = self.energy_unit
-        if self.energy is not None:
-            energy = _float_array(self.energy, src, "energy", length=n)
-            if energy_unit == "kcal/mol":
-                energy = energy * KCAL_TO_KJ
-        if energy_unit == "kcal/mol":
-            energy_unit = "kJ/mol"
-
-        replica = None if self.replica is None else _int_array(self.replica, src, "replica", n)
-        time = None if self.time is None else _int_array(self.time, src, "time", n)
-        if time is not None and replica is None:
-            raise InputError(
-                src,
-                "time",
-                "is given without 'replica': frame indices need the trajectory they belong to",
-            )
-        if time is not None and np.any(time < 0):
-            raise InputError(src, "time", "frame indices must be non-negative")
-        if time is not None:
-            _check_unique_times(replica, time, src)
-
-        names = (
-            [f"x{i}" for i in range(d)]
-            if self.feature_names is None
-            else [_text(s) for s in np.asarray(self.feature_names).ravel()]
-        )
-        if len(names) != d:
-            raise InputError(
-                src, "feature_names", f"has {len(names)} names for {d} feature columns"
-            )
-        if len(set(names)) != d:
-            raise InputError(src, "feature_names", "contains duplicate names")
-
-        periodic = np.zeros(d, dtype=bool) if self.periodic is None else np.asarray(self.periodic)
-        if periodic.shape != (d,) or periodic.dtype.kind not in "biu":
-            raise InputError(
-                src,
-                "periodic",
-                f"must be {d} booleans, one per feature, got shape {periodic.shape} and dtype {periodic.dtype}",
-            )
-        periodic = periodic.astype(bool)
+        temperature = _checked_temperature(self.temperature, src, n)
+        _check_units(self.temperature_unit, self.energy_unit, src)
+        energy, energy_unit = _energy_in_kj(self.energy, self.energy_unit, src, n)
+        replica, time = _checked_trajectory_ids(self.replica, self.time, src, n)
+        names = _checked_names(self.feature_names, src, d)
+        periodic = _checked_periodic(self.periodic, src, d)
         features = _check_angles(features, periodic, names, src)
 
         for name, value in [
@@ -225,7 +93,7 @@ class MultiTempDataset:
             if value is not None:
                 value.setflags(write=False)
             object.__setattr__(self, name, value)
-        object.__setattr__(self, "feature_names", tuple(names))
+        object.__setattr__(self, "feature_names", names)
         object.__setattr__(self, "energy_unit", energy_unit)
 
     # ------------------------------------------------------------------ properties
@@ -315,6 +183,115 @@ class MultiTempDataset:
             )
 
 
+def _checked_features(value: object, src: str) -> np.ndarray:
+    """(N, D) float features with at least one frame and one feature column."""
+    features = _float_array(value, src, "features")
+    if features.ndim != 2:
+        raise InputError(
+            src,
+            "features",
+            f"must be a 2-D array (frames, features), got shape {features.shape}",
+        )
+    n, d = features.shape
+    if n == 0:
+        raise InputError(src, "features", "has no frames (the file is empty)")
+    if d == 0:
+        raise InputError(src, "features", "has no feature columns")
+    return features
+
+
+def _checked_temperature(value: object, src: str, n: int) -> np.ndarray:
+    """(N,) positive float temperatures."""
+    temperature = _float_array(value, src, "temperature", length=n)
+    if np.any(temperature <= 0):
+        raise InputError(
+            src, "temperature", f"must be positive, found minimum {temperature.min():g}"
+        )
+    return temperature
+
+
+def _check_units(temperature_unit: str, energy_unit: str, src: str) -> None:
+    """Known units, and reduced temperatures only with reduced energies (and vice versa)."""
+    if temperature_unit not in TEMPERATURE_UNITS:
+        raise InputError(
+            src,
+            "temperature_unit",
+            f"unknown unit {temperature_unit!r}; use one of {', '.join(TEMPERATURE_UNITS)}",
+        )
+    if energy_unit not in ENERGY_UNITS:
+        raise InputError(
+            src,
+            "energy_unit",
+            f"unknown unit {energy_unit!r}; use one of {', '.join(ENERGY_UNITS)}",
+        )
+    if (temperature_unit == "reduced") != (energy_unit == "reduced"):
+        raise InputError(
+            src,
+            "energy_unit",
+            f"{energy_unit!r} does not go with temperature_unit {temperature_unit!r}: reduced temperatures need reduced energies (k_B = 1)",
+        )
+
+
+def _energy_in_kj(
+    value: object | None, energy_unit: str, src: str, n: int
+) -> tuple[np.ndarray | None, str]:
+    """(N,) float energies (None stays None) and their unit, kcal/mol converted to kJ/mol."""
+    energy = None
+    if value is not None:
+        energy = _float_array(value, src, "energy", length=n)
+        if energy_unit == "kcal/mol":
+            energy = energy * KCAL_TO_KJ
+    return energy, "kJ/mol" if energy_unit == "kcal/mol" else energy_unit
+
+
+def _checked_trajectory_ids(
+    replica: object | None, time: object | None, src: str, n: int
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(N,) int64 replica ids and frame indices (each None when not given).
+
+    ``time`` needs ``replica``, is non-negative and never repeats inside one trajectory.
+    """
+    replica = None if replica is None else _int_array(replica, src, "replica", n)
+    time = None if time is None else _int_array(time, src, "time", n)
+    if time is not None and replica is None:
+        raise InputError(
+            src,
+            "time",
+            "is given without 'replica': frame indices need the trajectory they belong to",
+        )
+    if time is not None and np.any(time < 0):
+        raise InputError(src, "time", "frame indices must be non-negative")
+    if time is not None:
+        _check_unique_times(replica, time, src)
+    return replica, time
+
+
+def _checked_names(feature_names: Sequence[str] | None, src: str, d: int) -> tuple[str, ...]:
+    """D distinct feature names; ``x0, x1, ...`` when None."""
+    names = (
+        [f"x{i}" for i in range(d)]
+        if feature_names is None
+        else [_text(s) for s in np.asarray(feature_names).ravel()]
+    )
+    if len(names) != d:
+        raise InputError(src, "feature_names", f"has {len(names)} names for {d} feature columns")
+    if len(set(names)) != d:
+        raise InputError(src, "feature_names", "contains duplicate names")
+    return tuple(names)
+
+
+def _checked_periodic(periodic: np.ndarray | None, src: str, d: int) -> np.ndarray:
+    """(D,) bool periodicity flags; all False when None."""
+    flags = np.zeros(d, dtype=bool) if periodic is None else np.asarray(periodic)
+    if flags.shape != (d,) or flags.dtype.kind not in "biu":
+        raise InputError(
+            src,
+            "periodic",
+            f"must be {d} booleans, one per feature, got shape {flags.shape} and dtype {flags.dtype}",
+        )
+    return flags.astype(bool)
+
+
 def _float_array(value: object, src: str, name: str, length: int | None = None) -> np.ndarray:
     if np.iscomplexobj(value):
         raise InputError(src, name, "must contain real numbers, got complex values")
@@ -367,7 +344,7 @@ def _check_unique_times(replica: np.ndarray, time: np.ndarray, src: str) -> None
 
 
 def _check_angles(
-    features: np.ndarray, periodic: np.ndarray, names: list[str], src: str
+    features: np.ndarray, periodic: np.ndarray, names: Sequence[str], src: str
 ) -> np.ndarray:
     if not periodic.any():
         return features

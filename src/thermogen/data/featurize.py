@@ -2,7 +2,9 @@
 
 Plain functions over one :class:`mdtraj.Trajectory` (``dihedrals(traj, "phi")``), and a
 :class:`Featurizer` that resolves a feature specification against a topology once and then turns
-any number of trajectory chunks into rows of one (N, D) feature matrix.
+any number of trajectory chunks into rows of one (N, D) feature matrix. Specifications are
+parsed by :mod:`thermogen.data.feature_spec` and resolved against the topology by
+:mod:`thermogen.data.feature_blocks`.
 
 Feature specification
 ---------------------
@@ -39,16 +41,15 @@ default); Rg and RMSD assume molecules that are whole (not split across the peri
 
 from __future__ import annotations
 
-import itertools
-from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 
 import mdtraj as md
 import numpy as np
 
-from ..errors import InputError, UsageError
+from ..errors import UsageError
+from .feature_blocks import resolve_features
+from .feature_spec import ANGLE_KINDS, DEFAULT_CUTOFF, FEATURE_KINDS, FeatureSpec, parse_features
 
 __all__ = [
     "ANGLE_KINDS",
@@ -62,129 +63,6 @@ __all__ = [
     "radius_of_gyration",
     "rmsd_to_reference",
 ]
-
-ANGLE_KINDS = ("phi", "psi", "omega", "chi1")
-FEATURE_KINDS = (*ANGLE_KINDS, "distances", "contacts", "rg", "rmsd")
-DEFAULT_SELECTION = {
-    "distances": "name CA",
-    "contacts": "name CA",
-    "rg": "all",
-    "rmsd": "not element H",
-}
-DEFAULT_CUTOFF = 0.8
-"""Contact cutoff in nm."""
-
-_ALIASES = {"distance": "distances", "contact": "contacts"}
-_ANGLE_FUNCTIONS = {
-    "phi": md.compute_phi,
-    "psi": md.compute_psi,
-    "omega": md.compute_omega,
-    "chi1": md.compute_chi1,
-}
-_ANGLE_ATOMS = {
-    "phi": "C(i-1), N, CA, C",
-    "psi": "N, CA, C, N(i+1)",
-    "omega": "CA, C, N(i+1), CA(i+1)",
-    "chi1": "N, CA, CB and CG/SG/OG/OG1/CG1",
-}
-
-
-@dataclass(frozen=True)
-class FeatureSpec:
-    """One item of a feature specification.
-
-    Parameters
-    ----------
-    kind
-        One of :data:`FEATURE_KINDS`.
-    selection
-        MDTraj atom selection, or None for the kind's default (all residues for angles).
-    cutoff
-        Contact cutoff in nm (``contacts`` only), or None for the default 0.8 nm.
-    """
-
-    kind: str
-    selection: str | None = None
-    cutoff: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.kind not in FEATURE_KINDS:
-            raise UsageError(
-                f"--features: unknown feature {self.kind!r}; use {', '.join(FEATURE_KINDS)}"
-            )
-        if self.cutoff is not None and self.kind != "contacts":
-            raise UsageError(f"--features: {self.kind!r} takes no cutoff (only contacts does)")
-        if self.cutoff is not None and not (np.isfinite(self.cutoff) and self.cutoff > 0):
-            raise UsageError(
-                f"--features: the contact cutoff must be a positive distance in nm, got {self.cutoff:g}"
-            )
-
-    def __str__(self) -> str:
-        parts = [self.kind]
-        if self.selection is not None or self.cutoff is not None:
-            parts.append(self.selection or DEFAULT_SELECTION[self.kind])
-        if self.cutoff is not None:
-            parts.append(f"{self.cutoff:g}")
-        return ":".join(parts)
-
-
-def parse_features(text: str) -> tuple[FeatureSpec, ...]:
-    """Parse a feature specification such as ``"phi,psi,rmsd:backbone,contacts:name CA:0.8"``.
-
-    Parameters
-    ----------
-    text
-        Comma-separated items ``KIND[:SELECTION[:CUTOFF]]`` (see the module docstring).
-
-    Returns
-    -------
-    tuple of FeatureSpec
-        One per item, in order.
-
-    Raises
-    ------
-    UsageError
-        For an empty specification, an unknown kind, an empty selection text or a bad cutoff.
-    """
-    items = [item.strip() for item in text.split(",")]
-    if not text.strip() or not all(items):
-        raise UsageError(
-            f"--features: {text!r} has an empty item; write e.g. 'phi,psi' or 'rmsd:backbone'"
-        )
-    return tuple(_parse_item(item) for item in items)
-
-
-def _parse_item(item: str) -> FeatureSpec:
-    head, sep, rest = item.partition(":")
-    kind = _ALIASES.get(head.strip().lower(), head.strip().lower())
-    if not sep:
-        return FeatureSpec(kind)
-    cutoff = None
-    if kind == "contacts":
-        selection_text, sep, last = rest.rpartition(":")
-        if sep:
-            try:
-                cutoff = float(last)
-            except ValueError:
-                raise UsageError(
-                    f"--features: {item!r}: the contact cutoff {last.strip()!r} is not a number (nm)"
-                ) from None
-            rest = selection_text
-    selection = rest.strip()
-    if not selection:
-        raise UsageError(
-            f"--features: {item!r} has an empty selection; leave out the ':' for the default"
-        )
-    return FeatureSpec(kind, selection, cutoff)
-
-
-@dataclass(frozen=True)
-class _Block:
-    """Resolved features of one spec: names, periodicity and how to compute them."""
-
-    names: tuple[str, ...]
-    periodic: bool
-    compute: Callable[[md.Trajectory], np.ndarray]  # (N, len(names))
 
 
 class Featurizer:
@@ -236,11 +114,7 @@ class Featurizer:
             raise UsageError("--features: no features requested")
         self.topology = topology
         self.source = str(source)
-        labels = _residue_labels(topology)
-        blocks = [
-            _resolve(spec, topology, labels, reference, self.source, reference_source)
-            for spec in self.specs
-        ]
+        blocks = resolve_features(self.specs, topology, reference, self.source, reference_source)
         names = [name for block in blocks for name in block.names]
         seen: dict[str, str] = {}
         for block, spec in zip(blocks, self.specs, strict=True):
@@ -339,192 +213,3 @@ def _run(
 ) -> tuple[np.ndarray, list[str]]:
     featurizer = Featurizer([spec], traj.topology, reference=reference, source="<trajectory>")
     return featurizer.transform(traj), list(featurizer.names)
-
-
-# ---------------------------------------------------------------------- resolution
-
-
-def _resolve(
-    spec: FeatureSpec,
-    topology: md.Topology,
-    labels: list[str],
-    reference: md.Trajectory | None,
-    source: str,
-    reference_source: str | Path | None,
-) -> _Block:
-    if spec.kind in ANGLE_KINDS:
-        return _angle_block(spec, topology, labels, source)
-    if spec.kind in ("distances", "contacts"):
-        return _pair_block(spec, topology, labels, source)
-    if spec.kind == "rg":
-        return _rg_block(spec, topology, source)
-    return _rmsd_block(spec, topology, reference, source, reference_source)
-
-
-def _select(topology: md.Topology, spec: FeatureSpec, source: str) -> np.ndarray:
-    """Atom indices of the spec's selection; invalid or empty selections raise InputError."""
-    selection = spec.selection or DEFAULT_SELECTION.get(spec.kind, "all")
-    try:
-        atoms = topology.select(selection)
-    except (ValueError, KeyError, TypeError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise InputError(
-            source,
-            str(spec),
-            f"{selection!r} is not a valid MDTraj atom selection ({first})",
-        ) from None
-    if atoms.size == 0:
-        hint = (
-            " (resid counts residues from 0; resSeq is the number in the structure file)"
-            if "resid" in selection.split()
-            else ""
-        )
-        raise InputError(source, str(spec), f"the selection {selection!r} matches no atoms{hint}")
-    return atoms
-
-
-def _angle_block(
-    spec: FeatureSpec, topology: md.Topology, labels: list[str], source: str
-) -> _Block:
-    dummy = md.Trajectory(np.zeros((1, topology.n_atoms, 3), dtype=np.float32), topology)
-    quartets = _ANGLE_FUNCTIONS[spec.kind](dummy)[0]
-    residues = np.array([topology.atom(int(q[1])).residue.index for q in quartets], dtype=int)
-    if quartets.shape[0] == 0:
-        raise InputError(
-            source,
-            str(spec),
-            f"{spec.kind} angles need the atoms {_ANGLE_ATOMS[spec.kind]} and no residue of this "
-            f"topology has them (residues: {_preview(labels)})",
-        )
-    if spec.selection is not None:
-        chosen = {topology.atom(int(i)).residue.index for i in _select(topology, spec, source)}
-        keep = np.isin(residues, sorted(chosen))
-        if not keep.any():
-            have = _preview([labels[r] for r in residues])
-            raise InputError(
-                source,
-                str(spec),
-                f"none of the residues selected by {spec.selection!r} has a {spec.kind} angle "
-                f"(residues with one: {have})",
-            )
-        quartets, residues = quartets[keep], residues[keep]
-    indices = np.ascontiguousarray(quartets)
-    names = tuple(f"{spec.kind}:{labels[r]}" for r in residues)
-    return _Block(names, True, lambda traj: md.compute_dihedrals(traj, indices))
-
-
-def _pair_block(spec: FeatureSpec, topology: md.Topology, labels: list[str], source: str) -> _Block:
-    atoms = _select(topology, spec, source)
-    if atoms.size < 2:
-        raise InputError(
-            source,
-            str(spec),
-            f"the selection {spec.selection or DEFAULT_SELECTION[spec.kind]!r} matches one atom "
-            f"({_atom_label(topology, int(atoms[0]), labels)}); pairs need two or more",
-        )
-    pairs = np.array(list(itertools.combinations(atoms.tolist(), 2)), dtype=int)
-    prefix = "distance" if spec.kind == "distances" else "contact"
-    names = tuple(
-        f"{prefix}:{_atom_label(topology, int(a), labels)}:{_atom_label(topology, int(b), labels)}"
-        for a, b in pairs
-    )
-    if spec.kind == "distances":
-        return _Block(names, False, lambda traj: md.compute_distances(traj, pairs))
-    cutoff = DEFAULT_CUTOFF if spec.cutoff is None else spec.cutoff
-    return _Block(
-        names, False, lambda traj: (md.compute_distances(traj, pairs) < cutoff).astype(float)
-    )
-
-
-def _rg_block(spec: FeatureSpec, topology: md.Topology, source: str) -> _Block:
-    atoms = _select(topology, spec, source)
-    masses = _masses(topology, atoms)
-    if not masses.sum() > 0:
-        raise InputError(source, str(spec), "the selected atoms have no mass (virtual sites?)")
-    weights = masses / masses.sum()
-
-    def compute(traj: md.Trajectory) -> np.ndarray:
-        xyz = traj.xyz[:, atoms].astype(float)
-        centre = np.einsum("a,nai->ni", weights, xyz)
-        squared = np.sum((xyz - centre[:, None, :]) ** 2, axis=2)
-        return np.sqrt(squared @ weights)
-
-    return _Block(("rg" if spec.selection is None else f"rg:{spec.selection}",), False, compute)
-
-
-def _rmsd_block(
-    spec: FeatureSpec,
-    topology: md.Topology,
-    reference: md.Trajectory | None,
-    source: str,
-    reference_source: str | Path | None,
-) -> _Block:
-    if reference is None:
-        raise InputError(
-            source, str(spec), "RMSD needs a reference structure (pass --reference FILE.pdb)"
-        )
-    ref_source = str(reference_source or source)
-    atoms = _select(topology, spec, source)
-    ref_atoms = _select(reference.topology, spec, ref_source)
-    if ref_atoms.size != atoms.size:
-        raise InputError(
-            ref_source,
-            str(spec),
-            f"the selection matches {ref_atoms.size} atoms in the reference but {atoms.size} in "
-            f"the topology {source}; they must be the same atoms",
-        )
-    names = [topology.atom(int(i)).name for i in atoms]
-    ref_names = [reference.topology.atom(int(i)).name for i in ref_atoms]
-    if names != ref_names:
-        k = next(i for i, (a, b) in enumerate(zip(names, ref_names, strict=True)) if a != b)
-        raise InputError(
-            ref_source,
-            str(spec),
-            f"selected atom {k} is {ref_names[k]!r} in the reference but {names[k]!r} in the "
-            f"topology {source}; they must be the same atoms in the same order",
-        )
-    target = reference[0]
-
-    def compute(traj: md.Trajectory) -> np.ndarray:
-        return md.rmsd(traj, target, 0, atom_indices=atoms, ref_atom_indices=ref_atoms)
-
-    return _Block(("rmsd" if spec.selection is None else f"rmsd:{spec.selection}",), False, compute)
-
-
-# ---------------------------------------------------------------------- labels
-
-
-def _residue_labels(topology: md.Topology) -> list[str]:
-    """A unique label per residue: ``NAMEresSeq``, with ``/chain`` (then ``#index``) on clashes."""
-    residues = list(topology.residues)
-    labels = [f"{r.name}{r.resSeq}" for r in residues]
-    counts = Counter(labels)
-    labels = [
-        f"{label}/{_chain_label(r.chain)}" if counts[label] > 1 else label
-        for label, r in zip(labels, residues, strict=True)
-    ]
-    counts = Counter(labels)
-    return [
-        f"{label}#{r.index}" if counts[label] > 1 else label
-        for label, r in zip(labels, residues, strict=True)
-    ]
-
-
-def _chain_label(chain: md.core.topology.Chain) -> str:
-    chain_id = getattr(chain, "chain_id", None)
-    return str(chain_id) if chain_id not in (None, "") else str(chain.index)
-
-
-def _atom_label(topology: md.Topology, index: int, labels: list[str]) -> str:
-    atom = topology.atom(index)
-    return f"{labels[atom.residue.index]}-{atom.name}"
-
-
-def _masses(topology: md.Topology, atoms: np.ndarray) -> np.ndarray:
-    element_masses = [topology.atom(int(i)).element for i in atoms]
-    return np.array([0.0 if e is None else float(e.mass) for e in element_masses])
-
-
-def _preview(items: Sequence[str], limit: int = 8) -> str:
-    shown = ", ".join(items[:limit])
-    return shown + (f", ... ({len(items)} in all)" if len(items) > limit else "") or "none"

@@ -4,20 +4,14 @@ Each file is one continuous trajectory (``replica`` = the file's position in the
 the frame index after striding), read with MDTraj against one topology, in chunks. Its
 temperature is either one value for every frame (a file simulated at one temperature) or a table
 with one temperature per frame (a replica that wandered through a temperature ladder).
-Potential energies, when given, come from a table with one value per frame.
-
-Tables are ``.npy`` files holding a 1-D array, or text files (``.txt``, ``.dat``, ``.csv``,
-``.xvg``, ...) with one number per line; blank lines, lines starting with ``#`` or ``@`` (xvg
-headers) and one leading header line are skipped.
+Potential energies, when given, come from a table with one value per frame. The table formats
+are those of :func:`read_table` (:mod:`thermogen.data.frame_tables`); files are opened by
+:mod:`thermogen.data.trajectory_files`.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import re
-import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +22,15 @@ from tqdm import tqdm
 from ..errors import InputError, UsageError
 from .dataset import MultiTempDataset
 from .featurize import Featurizer
+from .frame_tables import read_table
+from .trajectory_files import (
+    check_first_frame,
+    count_frames,
+    iter_frames,
+    load_structure,
+    load_topology,
+    require_file,
+)
 
 __all__ = [
     "TrajectoryInput",
@@ -112,77 +115,6 @@ def parse_trajectory_argument(text: str, energy: str | Path | None = None) -> Tr
     return TrajectoryInput(Path(path), temperature=temperature, energy=energy_path)
 
 
-def load_topology(path: str | Path) -> md.Topology:
-    """The MDTraj topology of a structure or topology file (PDB, GRO, PRMTOP, PSF, ...)."""
-    path = _require_file(path)
-    try:
-        return md.load_topology(str(path))
-    except Exception as err:  # MDTraj raises many types for unreadable files
-        raise InputError(path, None, f"cannot be read as a topology ({_first_line(err)})") from None
-
-
-def load_structure(path: str | Path) -> md.Trajectory:
-    """Coordinates and topology of a structure file (PDB, GRO, ...), e.g. an RMSD reference."""
-    path = _require_file(path)
-    try:
-        with _quiet_stdout():
-            return md.load(str(path))
-    except Exception as err:  # MDTraj raises many types for unreadable files
-        raise InputError(
-            path, None, f"cannot be read as a structure with coordinates ({_first_line(err)})"
-        ) from None
-
-
-def read_table(path: str | Path, field: str, n_frames: int | None = None) -> np.ndarray:
-    """One number per frame from an ``.npy`` or text file (see the module docstring).
-
-    Parameters
-    ----------
-    path
-        The table.
-    field
-        What the values are (``"temperature"``, ``"energy"``), named in error messages.
-    n_frames
-        Expected number of values, or None to accept any.
-
-    Returns
-    -------
-    numpy.ndarray
-        (n_frames,) float values, all finite.
-    """
-    path = _require_file(path)
-    if path.suffix.lower() == ".npy":
-        try:
-            values = np.load(path, allow_pickle=False)
-        except (OSError, ValueError, EOFError):
-            raise InputError(path, field, "is not a readable .npy array") from None
-        if values.ndim == 2 and 1 in values.shape:
-            values = values.ravel()
-        if values.ndim != 1:
-            raise InputError(
-                path, field, f"must be a 1-D array, one value per frame; got shape {values.shape}"
-            )
-        try:
-            values = values.astype(float)
-        except (TypeError, ValueError):
-            raise InputError(path, field, f"must hold numbers, got dtype {values.dtype}") from None
-    else:
-        values = _text_column(path, field)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise InputError(
-            path, field, f"has a NaN or infinite value at frame {int(np.flatnonzero(bad)[0])}"
-        )
-    if n_frames is not None and values.size != n_frames:
-        raise InputError(
-            path,
-            field,
-            f"has {values.size} values but the trajectory has {n_frames} frames; "
-            "give one value per frame",
-        )
-    return values
-
-
 def check_trajectories(
     inputs: Sequence[TrajectoryInput],
     topology: md.Topology,
@@ -198,17 +130,11 @@ def check_trajectories(
         Naming the first file that is missing, unreadable or has another number of atoms.
     """
     for item in inputs:
-        path = _require_file(item.path)
+        path = require_file(item.path)
         for table in (item.temperature_table, item.energy):
             if table is not None:
-                _require_file(table)
-        try:
-            with _quiet_stdout():
-                first = md.load_frame(str(path), 0, top=topology)
-        except Exception as err:  # MDTraj raises many types for unreadable files
-            raise _reading_error(path, err, topology, topology_source) from None
-        if first.n_atoms != topology.n_atoms:
-            raise _atom_count_error(path, first.n_atoms, topology.n_atoms, topology_source)
+                require_file(table)
+        check_first_frame(path, topology, topology_source)
 
 
 def featurize_trajectories(
@@ -259,14 +185,48 @@ def featurize_trajectories(
         raise UsageError("no trajectory files given")
     if stride < 1:
         raise UsageError(f"--stride must be at least 1, got {stride}")
+    has_energy = _energy_for_all(inputs)
+    check_trajectories(inputs, topology, topology_source)
+    parts = _read_all(inputs, topology, featurizer, stride, chunk, progress, topology_source)
+    features, temperature, energy = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    replica = np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(parts)])
+    time = np.concatenate([np.arange(len(p[0])) for p in parts])
+    return MultiTempDataset(
+        features=features,
+        temperature=temperature,
+        energy=energy if has_energy else None,
+        replica=replica,
+        time=time,
+        feature_names=featurizer.names,
+        periodic=featurizer.periodic,
+        temperature_unit="K",
+        energy_unit=energy_unit,
+        source=str(inputs[0].path),
+    )
+
+
+def _energy_for_all(inputs: Sequence[TrajectoryInput]) -> bool:
+    """Whether every file has an energy table; UsageError when only some have one."""
     with_energy = [item.energy is not None for item in inputs]
     if any(with_energy) and not all(with_energy):
         raise UsageError(
             "give an energy table for every trajectory file or for none "
             f"({sum(with_energy)} of {len(inputs)} have one)"
         )
-    check_trajectories(inputs, topology, topology_source)
-    counts = [_count_frames(item.path) for item in inputs]
+    return all(with_energy)
+
+
+def _read_all(
+    inputs: Sequence[TrajectoryInput],
+    topology: md.Topology,
+    featurizer: Featurizer,
+    stride: int,
+    chunk: int,
+    progress: bool,
+    topology_source: str | Path,
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """:func:`_read_one` of every file in order, under one progress bar over frames."""
+    counts = [count_frames(item.path) for item in inputs]
     total = None if None in counts else sum(-(-n // stride) for n in counts if n is not None)
     parts = []
     with tqdm(
@@ -276,21 +236,7 @@ def featurize_trajectories(
             parts.append(
                 _read_one(item, count, topology, featurizer, stride, chunk, bar, topology_source)
             )
-    features, temperature, energy = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
-    replica = np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(parts)])
-    time = np.concatenate([np.arange(len(p[0])) for p in parts])
-    return MultiTempDataset(
-        features=features,
-        temperature=temperature,
-        energy=energy if all(with_energy) else None,
-        replica=replica,
-        time=time,
-        feature_names=featurizer.names,
-        periodic=featurizer.periodic,
-        temperature_unit="K",
-        energy_unit=energy_unit,
-        source=str(inputs[0].path),
-    )
+    return parts
 
 
 def _read_one(
@@ -304,7 +250,7 @@ def _read_one(
     topology_source: str | Path,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Features (n, D), temperatures (n,) and energies (n,) (NaN without a table) of one file."""
-    path = _require_file(item.path)
+    path = require_file(item.path)
     temperatures = None
     if item.temperature_table is not None:
         temperatures = read_table(item.temperature_table, "temperature", count)
@@ -316,7 +262,7 @@ def _read_one(
             )
     energies = None if item.energy is None else read_table(item.energy, "energy", count)
     rows = []
-    for frames in _chunks(path, topology, chunk, stride, topology_source):
+    for frames in iter_frames(path, topology, chunk, stride, topology_source):
         rows.append(featurizer.transform(frames))
         bar.update(frames.n_frames)
     if not rows:
@@ -348,144 +294,5 @@ def _strided(
     return values
 
 
-def _chunks(
-    path: Path, topology: md.Topology, chunk: int, stride: int, topology_source: str | Path
-) -> Iterator[md.Trajectory]:
-    """Chunks of frames of ``path``; reader errors become one-line InputErrors."""
-    frames = md.iterload(str(path), top=topology, chunk=chunk, stride=stride)
-    while True:
-        try:
-            with _quiet_stdout():
-                part = next(frames)
-        except StopIteration:
-            return
-        except Exception as err:  # MDTraj raises many types for unreadable files
-            raise _reading_error(path, err, topology, topology_source) from None
-        if part.n_atoms != topology.n_atoms:  # PDB files bring their own topology
-            raise _atom_count_error(path, part.n_atoms, topology.n_atoms, topology_source)
-        yield part
-
-
-def _reading_error(
-    path: Path, err: Exception, topology: md.Topology, topology_source: str | Path
-) -> InputError:
-    supplied = re.search(r"supplied\s+\(\d+,\s*(\d+),\s*3\)", str(err))
-    if supplied and "xyz must be shape" in str(err):
-        return _atom_count_error(path, int(supplied.group(1)), topology.n_atoms, topology_source)
-    hint = ""
-    if _is_openmmtools_store(path):
-        hint = "; it is an openmmtools MultiStateReporter store: read it with --store"
-    return InputError(path, None, f"cannot be read as a trajectory ({_first_line(err)}){hint}")
-
-
-def _atom_count_error(
-    path: Path, n_file: int, n_topology: int, topology_source: str | Path
-) -> InputError:
-    return InputError(
-        path,
-        None,
-        f"has {n_file} atoms per frame but the topology {topology_source} has {n_topology}: "
-        "the topology does not match the trajectory",
-    )
-
-
-def _is_openmmtools_store(path: Path) -> bool:
-    try:
-        import netCDF4
-
-        with netCDF4.Dataset(str(path), "r") as dataset:
-            return "states" in dataset.variables and "thermodynamic_states" in dataset.groups
-    except Exception:  # not NetCDF at all
-        return False
-
-
-def _count_frames(path: Path) -> int | None:
-    """Frames in a trajectory file, or None when the format cannot tell without reading it."""
-    try:
-        with _quiet_stdout(), md.open(str(path)) as handle:
-            return len(handle)
-    except Exception:  # unknown length or unreadable file: reading it reports the problem
-        return None
-
-
-def _text_column(path: Path, field: str) -> np.ndarray:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        raise InputError(path, field, "is not a readable text file") from None
-    rows = [
-        (number, line.strip())
-        for number, line in enumerate(lines, start=1)
-        if line.strip() and not line.lstrip().startswith(("#", "@"))
-    ]
-    if rows and not _is_number(_cells(rows[0][1])[0]):
-        rows = rows[1:]  # a header line
-    if not rows:
-        raise InputError(path, field, "has no values")
-    values = []
-    for number, line in rows:
-        cells = _cells(line)
-        if len(cells) != 1:
-            raise InputError(
-                path,
-                field,
-                f"line {number} has {len(cells)} columns; give one value per line (per frame)",
-            )
-        if not _is_number(cells[0]):
-            raise InputError(path, field, f"line {number} is not a number: {cells[0]!r}")
-        values.append(float(cells[0]))
-    return np.array(values)
-
-
-def _cells(line: str) -> list[str]:
-    return [cell for cell in re.split(r"[,\s;]+", line.strip()) if cell]
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _require_file(path: str | Path) -> Path:
-    path = Path(path)
-    if not path.exists():
-        raise InputError(path, None, "does not exist")
-    if not path.is_file():
-        raise InputError(path, None, "is not a regular file")
-    if path.stat().st_size == 0:
-        raise InputError(path, None, "is empty (0 bytes)")
-    return path
-
-
 def _text_or_none(path: Path | None) -> str | None:
     return None if path is None else str(path)
-
-
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip()
-    first = text.splitlines()[0].strip() if text else ""
-    return f"{type(err).__name__}: {first}" if first else type(err).__name__
-
-
-@contextlib.contextmanager
-def _quiet_stdout() -> Iterator[None]:
-    """Silence C-level writes to standard output (MDTraj's DCD plugin prints on open)."""
-    try:
-        fd = sys.stdout.fileno()
-    except (AttributeError, OSError, ValueError):  # no real file descriptor (captured)
-        yield
-        return
-    sys.stdout.flush()
-    saved = os.dup(fd)
-    try:
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), fd)
-            try:
-                yield
-            finally:
-                os.dup2(saved, fd)
-    finally:
-        os.close(saved)

@@ -20,20 +20,24 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
-from torch import nn
 from tqdm import tqdm
 
 from ..data.dataset import MultiTempDataset
 from ..data.splits import train_validation_split
 from ..errors import InputError
-from ..train import TrainConfig, resolve_device, seeded
-from .networks import ConditionedResidualMLP, sinusoidal_embedding
+from ..train import resolve_device, seeded
+from .diffusion_network import (
+    TEMPERATURE_MODES,
+    DenoiserNet,
+    DiffusionConfig,
+    diffusion_loss,
+)
 from .persistence import (
     data_meta,
     load_weights,
@@ -44,7 +48,7 @@ from .persistence import (
 )
 from .protocol import CONFIGURATIONS, LOG_PROB, RESUME, SAMPLE, DataSpec, Model, uses_torch
 from .registry import register
-from .representation import FeatureScaler, TemperatureScale, standardization_record
+from .representation import FeatureScaler, TemperatureScale
 from .requests import check_sample_request
 from .run_dir import RunDir, train_stage
 from .samplers import (
@@ -59,7 +63,6 @@ from .schedule import CosineSchedule
 
 __all__ = ["SAMPLERS", "TEMPERATURE_MODES", "DiffusionConfig", "DiffusionModel"]
 
-TEMPERATURE_MODES = ("conditional", "scaled-prior")
 SAMPLERS = {
     "ddpm": sample_ancestral,
     "ddim": sample_ddim,
@@ -69,110 +72,6 @@ SAMPLERS = {
 """``ode`` is DPM-Solver++(3M) on the probability-flow ODE; ``heun`` is Heun's method on it."""
 DEFAULT_STEPS = {"ddpm": 500, "ddim": 50, "ode": 20, "heun": 25}
 """Default network calls per sample: ancestral sampling needs hundreds, the ODE solvers tens."""
-_TEMPERATURE_FREQUENCIES = (math.pi / 4, math.pi / 2)
-"""Low frequencies (radians per unit of scaled log T): high ones break extrapolation in T."""
-
-
-@dataclass(frozen=True)
-class DiffusionConfig:
-    """Settings of the diffusion model.
-
-    Attributes
-    ----------
-    temperature_mode
-        ``"scaled-prior"`` or ``"conditional"`` (see the module docstring).
-    width, blocks
-        Hidden width and number of residual blocks of the noise-prediction MLP.
-    time_features
-        Size of the sinusoidal embedding of the diffusion time.
-    final_alpha_bar
-        alpha-bar at the end of the cosine schedule.
-    validation_fraction
-        Fraction of each trajectory (its end) held out for the validation loss.
-    train
-        Optimisation settings (steps, batch, learning rate, EMA, device, seed, ...).
-    """
-
-    temperature_mode: str = "conditional"
-    width: int = 128
-    blocks: int = 4
-    time_features: int = 64
-    final_alpha_bar: float = 1e-4
-    validation_fraction: float = 0.1
-    train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(steps=6_000, batch_size=1024, learning_rate=2e-3)
-    )
-
-    def __post_init__(self) -> None:
-        if self.temperature_mode not in TEMPERATURE_MODES:
-            raise ValueError(
-                f"temperature_mode must be one of {TEMPERATURE_MODES}, got {self.temperature_mode!r}"
-            )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready settings."""
-        return asdict(self)
-
-
-class DenoiserNet(nn.Module):
-    """Noise predictor eps(z_t, t, log T/T_ref) (B, D') for the standardized coordinates z_t.
-
-    Preconditioned as in EDM (Karras et al. 2022): with a = sqrt(ab), b = sqrt(1 - ab) and s the
-    noise scale, eps = b s z_t / (a^2 + b^2 s^2) + F(z_t / sqrt(a^2 + b^2 s^2), t, T). The first
-    term is the exact answer for unit-variance Gaussian data, so the MLP F only learns the
-    deviation from it and always sees unit-variance inputs; without it, trajectories that start
-    in the prior's tails leave everything the network was trained on.
-
-    ``t`` and ``log_ratio`` are (B,), or (1,) when the whole batch shares them (sampling): the
-    conditioning is then computed once and broadcast.
-    """
-
-    def __init__(self, dim: int, temperature_spread: float, config: DiffusionConfig) -> None:
-        super().__init__()
-        self.time_features = config.time_features
-        self.mode = config.temperature_mode
-        self.schedule = CosineSchedule(config.final_alpha_bar)
-        self.register_buffer("spread", torch.tensor(float(temperature_spread)))
-        cond_dim = config.time_features + 1 + 2 * len(_TEMPERATURE_FREQUENCIES)
-        self.mlp = ConditionedResidualMLP(
-            dim, cond_dim, dim, width=config.width, blocks=config.blocks
-        )
-
-    def forward(self, z_t: torch.Tensor, t: torch.Tensor, log_ratio: torch.Tensor) -> torch.Tensor:
-        tau = log_ratio / self.spread
-        waves = [f(w * tau) for w in _TEMPERATURE_FREQUENCIES for f in (torch.sin, torch.cos)]
-        cond = torch.cat(
-            [sinusoidal_embedding(t, self.time_features), tau[:, None], torch.stack(waves, 1)],
-            dim=1,
-        )
-        ab = self.schedule.alpha_bar(t)[:, None]
-        noise_sd = (1 - ab).sqrt() * noise_scale(log_ratio, self.mode)[:, None]
-        total_var = ab + noise_sd**2
-        return noise_sd / total_var * z_t + self.mlp(z_t / total_var.sqrt(), cond)
-
-
-def noise_scale(log_ratio: torch.Tensor, mode: str) -> torch.Tensor:
-    """Forward-noise standard deviation of each row: sqrt(T / T_ref) (scaled prior) or 1."""
-    return torch.exp(0.5 * log_ratio) if mode == "scaled-prior" else torch.ones_like(log_ratio)
-
-
-def diffusion_loss(schedule: CosineSchedule, mode: str):
-    """The training loss: mean squared error of the predicted noise at a uniform random time.
-
-    The returned function takes the network, a batch of rows [z (D'), log T/T_ref] (B, D'+1) and a
-    torch.Generator.
-    """
-
-    def loss(net: nn.Module, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        z0, log_ratio = rows[:, :-1], rows[:, -1]
-        t = torch.rand(rows.shape[0], generator=generator, device=generator.device).to(rows)
-        noise = torch.randn(z0.shape, generator=generator, device=generator.device).to(rows)
-        ab = schedule.alpha_bar(t)[:, None]
-        scale = noise_scale(log_ratio, mode)[:, None]
-        z_t = ab.sqrt() * z0 + (1 - ab).sqrt() * scale * noise
-        return torch.mean((net(z_t, t, log_ratio) - noise) ** 2)
-
-    return loss
 
 
 @register
@@ -242,10 +141,7 @@ class DiffusionModel(Model):
             )
             for d in (train_set, validation_set)
         )
-        run = None if run_dir is None else RunDir(run_dir)
-        if run is not None:
-            standardization = standardization_record(scaler, data.feature_names, tscale)
-            run.begin(cls.kind, config, data, config.train.seed, standardization, resume)
+        run = RunDir.started(run_dir, cls, config, data, scaler, tscale, resume)
         loss = diffusion_loss(CosineSchedule(config.final_alpha_bar), config.temperature_mode)
         result = train_stage(
             run, "train", net, loss, rows, config.train, resume=resume, progress=progress

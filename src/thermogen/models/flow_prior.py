@@ -7,6 +7,7 @@ The model that uses them, and what the temperature couplings mean, is described 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from typing import Any
 
 import torch
@@ -14,12 +15,23 @@ import torch.nn.functional as F
 import zuko
 from torch import nn
 
-from ..train import TrainConfig
-from .spib import Encoder, SPIBConfig, check_fields
-from .state_thermodynamics import StateThermodynamics
+from ..data.dataset import MultiTempDataset
+from ..train import TrainConfig, seeded
+from .representation import TemperatureScale
+from .spib import (
+    Encoder,
+    LaggedData,
+    Rounds,
+    SPIBConfig,
+    SPIBNet,
+    StageTrainer,
+    check_fields,
+    spib_loss,
+)
+from .state_thermodynamics import StateCounts, StateThermodynamics
 from .tilted_gaussian import TiltedGaussian
 
-__all__ = ["TEMPERATURE_COUPLINGS", "FlowPrior", "LaTFConfig"]
+__all__ = ["TEMPERATURE_COUPLINGS", "FlowPrior", "LaTFConfig", "train_joint_stage"]
 
 TEMPERATURE_COUPLINGS = ("van-t-hoff", "base-only", "flow-context")
 
@@ -196,3 +208,38 @@ class FlowPrior(nn.Module):
         u = self.base(log_ratio).sample(generator=generator)
         z = self.to_base(log_ratio, state).inv(u) * self.scale + self.shift
         return z, state
+
+
+def train_joint_stage(
+    lagged: LaggedData,
+    rounds: Rounds,
+    data: MultiTempDataset,
+    tscale: TemperatureScale,
+    config: LaTFConfig,
+    trainer: StageTrainer,
+) -> tuple[SPIBNet, StateCounts, list[dict[str, float]]]:
+    """Encoder, decoder and flow prior trained jointly (stage ``joint``), with the state
+    weights refitted to the states the trained encoder gives the training frames.
+
+    Returns the network (CPU, eval), the final state counts and the stage's log rows.
+    """
+    with seeded(config.joint.seed):
+        prior = FlowPrior(config.spib.latent_dim, config, tscale.spread, rounds.net.n_states)
+    x = torch.as_tensor(lagged.x, dtype=torch.float32)
+    prior.standardize_with(rounds.net.states(x)[0])
+    counts = partial(
+        StateCounts.from_frames,
+        data.temperature,
+        group=data.replica,
+        n_states=rounds.net.n_states,
+        weights=lagged.weights,
+    )
+    prior.set_thermodynamics(StateThermodynamics.fit(counts(rounds.labels)), tscale.reference)
+    net = SPIBNet(rounds.net.encoder, rounds.net.decoder, prior)
+    loss = spib_loss(lagged.in_dim, config.spib.beta)
+    result = trainer("joint", net, loss, lagged.rows(rounds.labels), config.joint)
+    net = result.ema_module.cpu().eval()
+    # the states reported by transform(), whose populations the prior's weights must give
+    final_counts = counts(net.states(x)[1].numpy())
+    net.prior.set_thermodynamics(StateThermodynamics.fit(final_counts), tscale.reference)
+    return net, final_counts, list(result.history)

@@ -72,8 +72,7 @@ from ..analysis.populations import PopulationCurve
 from ..data.dataset import MultiTempDataset
 from ..errors import UsageError
 from ..tables import state_table
-from ..train import seeded
-from .flow_prior import TEMPERATURE_COUPLINGS, FlowPrior, LaTFConfig
+from .flow_prior import TEMPERATURE_COUPLINGS, FlowPrior, LaTFConfig, train_joint_stage
 from .persistence import (
     data_meta,
     load_weights,
@@ -94,18 +93,15 @@ from .protocol import (
     uses_torch,
 )
 from .registry import register
-from .representation import FeatureScaler, TemperatureScale, standardization_record
+from .representation import FeatureScaler, TemperatureScale
 from .requests import check_sample_request
 from .run_dir import RunDir, train_stage
 from .spib import (
     LaggedData,
-    Rounds,
+    LearnedStates,
     SPIBNet,
-    StageTrainer,
-    encode_states,
     fit_rounds,
     skeleton,
-    spib_loss,
 )
 from .state_thermodynamics import StateCounts, StateThermodynamics
 
@@ -114,7 +110,7 @@ __all__ = ["TEMPERATURE_COUPLINGS", "FlowPrior", "LaTFConfig", "LaTFModel"]
 
 @register
 @dataclass(frozen=True, eq=False)
-class LaTFModel(Model):
+class LaTFModel(LearnedStates, Model):
     """A fitted LaTF: standardizations, SPIB network with the flow prior, found states.
 
     Attributes
@@ -174,11 +170,6 @@ class LaTFModel(Model):
         return super().can(capability)
 
     @property
-    def n_states(self) -> int:
-        """Number of metastable states found by the SPIB stage."""
-        return self.net.n_states
-
-    @property
     def latent_spec(self) -> DataSpec:
         """What :meth:`sample` returns: the latent CVs ``cv0..`` in the data's units."""
         names = tuple(f"cv{i}" for i in range(self.config.spib.latent_dim))
@@ -225,13 +216,10 @@ class LaTFModel(Model):
         lagged, scaler = LaggedData.build(
             data, config.spib, weights, tscale.log_ratio(data.temperature)
         )
-        run = None if run_dir is None else RunDir(run_dir)
-        if run is not None:
-            standardization = standardization_record(scaler, data.feature_names, tscale)
-            run.begin(cls.kind, config, data, config.spib.train.seed, standardization, resume)
+        run = RunDir.started(run_dir, cls, config, data, scaler, tscale, resume)
         trainer = partial(train_stage, run, resume=resume, progress=progress)
         rounds = fit_rounds(lagged, config.spib, trainer, prefix="spib_round_")
-        net, counts, joint = _joint_stage(lagged, rounds, data, tscale, config, trainer)
+        net, counts, joint = train_joint_stage(lagged, rounds, data, tscale, config, trainer)
         model = cls(
             config,
             scaler,
@@ -244,19 +232,6 @@ class LaTFModel(Model):
         if run is not None:
             run.finish(model, config, data, [*rounds.stages, "joint"])
         return model
-
-    def fit_summary(self) -> str:
-        """The number of states found."""
-        return f"{self.n_states} metastable states found"
-
-    def record_results(self) -> dict[str, Any]:
-        """States found, the SPIB rounds and the joint stage's log."""
-        return {"n_states": self.n_states, "history": list(self.history)}
-
-    @uses_torch
-    def transform(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Collective variables (N, d) (latent means) and state labels (N,) of features (N, D)."""
-        return encode_states(self.scaler, self.net, features)
 
     @uses_torch
     @torch.no_grad()
@@ -428,38 +403,3 @@ def _no_intervals(coupling: str) -> str:
         "population intervals need the 'van-t-hoff' temperature coupling; this model uses "
         f"{coupling!r}: use populations() (no intervals)"
     )
-
-
-def _joint_stage(
-    lagged: LaggedData,
-    rounds: Rounds,
-    data: MultiTempDataset,
-    tscale: TemperatureScale,
-    config: LaTFConfig,
-    trainer: StageTrainer,
-) -> tuple[SPIBNet, StateCounts, list[dict[str, float]]]:
-    """Encoder, decoder and flow prior trained jointly (stage ``joint``), with the state
-    weights refitted to the states the trained encoder gives the training frames.
-
-    Returns the network (CPU, eval), the final state counts and the stage's log rows.
-    """
-    with seeded(config.joint.seed):
-        prior = FlowPrior(config.spib.latent_dim, config, tscale.spread, rounds.net.n_states)
-    x = torch.as_tensor(lagged.x, dtype=torch.float32)
-    prior.standardize_with(rounds.net.states(x)[0])
-    counts = partial(
-        StateCounts.from_frames,
-        data.temperature,
-        group=data.replica,
-        n_states=rounds.net.n_states,
-        weights=lagged.weights,
-    )
-    prior.set_thermodynamics(StateThermodynamics.fit(counts(rounds.labels)), tscale.reference)
-    net = SPIBNet(rounds.net.encoder, rounds.net.decoder, prior)
-    loss = spib_loss(lagged.in_dim, config.spib.beta)
-    result = trainer("joint", net, loss, lagged.rows(rounds.labels), config.joint)
-    net = result.ema_module.cpu().eval()
-    # the states reported by transform(), whose populations the prior's weights must give
-    final_counts = counts(net.states(x)[1].numpy())
-    net.prior.set_thermodynamics(StateThermodynamics.fit(final_counts), tscale.reference)
-    return net, final_counts, list(result.history)

@@ -30,6 +30,7 @@ from ..errors import InputError, UsageError
 from ..fileio import atomic_write
 from ..provenance import run_record, write_json
 from ..train import LOG_COLUMNS, LossFn, TrainConfig, TrainResult, checkpoint_path, train
+from .representation import FeatureScaler, TemperatureScale, standardization_record
 
 __all__ = ["STAGE_COLUMN", "RunDir", "train_stage"]
 
@@ -92,6 +93,26 @@ class RunDir:
         return stages
 
     # ---------------------------------------------------------------- writing
+    @classmethod
+    def started(
+        cls,
+        run_dir: str | Path | None,
+        model_class: Any,
+        config: Any,
+        data: MultiTempDataset,
+        scaler: FeatureScaler,
+        temperature_scale: TemperatureScale | None = None,
+        resume: bool = False,
+    ) -> RunDir | None:
+        """The run folder of a fit, begun (None when the fit writes none)."""
+        if run_dir is None:
+            return None
+        run = cls(run_dir)
+        standardization = standardization_record(scaler, data.feature_names, temperature_scale)
+        seed = model_class.seed_of(config)
+        run.begin(model_class.kind, config, data, seed, standardization, resume)
+        return run
+
     def begin(
         self,
         kind: str,

@@ -33,24 +33,19 @@ The building blocks below the public classes (:class:`LaggedData`, :class:`SPIBN
 from __future__ import annotations
 
 import copy
-import itertools
 import json
-import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from scipy.cluster.vq import kmeans2
 from torch import nn
 
 from ..data.dataset import MultiTempDataset
-from ..data.splits import lagged_pairs, train_validation_split
-from ..errors import InputError, UsageError
+from ..errors import UsageError
 from ..train import LossFn, TrainConfig, TrainResult, seeded
 from .persistence import (
     data_meta,
@@ -62,8 +57,17 @@ from .persistence import (
 )
 from .protocol import RESUME, TRANSFORM, WEIGHTS, DataSpec, Model, uses_torch
 from .registry import register
-from .representation import FeatureScaler, standardization_record
+from .representation import FeatureScaler
 from .run_dir import RunDir, train_stage
+from .spib_data import LaggedData, initial_labels
+from .spib_network import (
+    Encoder,
+    SPIBNet,
+    VampPrior,
+    encode_states,
+    skeleton,
+    spib_loss,
+)
 
 __all__ = ["SPIBConfig", "SPIBModel"]
 
@@ -142,244 +146,7 @@ def check_fields(config: Any, rules: dict[str, tuple[str, Any]]) -> None:
             raise UsageError(f"{type(config).__name__}.{name} must be {requirement}, got {value!r}")
 
 
-# ---------------------------------------------------------------------- data
-@dataclass(frozen=True)
-class LaggedData:
-    """Frames and their time-lagged pairs, packed into training rows once labels are known.
-
-    Attributes
-    ----------
-    x
-        (N, D') standardized features of every frame.
-    log_ratio
-        (N,) log(T / T_ref) of every frame (zeros when the model ignores temperature).
-    weights
-        (N,) non-negative frame weights (ones by default).
-    train_pairs, validation_pairs
-        (i, j) frame indices ``lag`` apart in one trajectory: training pairs from the start of
-        each trajectory, validation pairs from its end.
-    """
-
-    x: np.ndarray
-    log_ratio: np.ndarray
-    weights: np.ndarray
-    train_pairs: tuple[np.ndarray, np.ndarray]
-    validation_pairs: tuple[np.ndarray, np.ndarray]
-
-    @classmethod
-    def build(
-        cls,
-        dataset: MultiTempDataset,
-        config: SPIBConfig,
-        weights: np.ndarray | None,
-        log_ratio: np.ndarray,
-    ) -> tuple[LaggedData, FeatureScaler]:
-        """Pairs and standardized features of ``dataset``; the scaler is fitted on training frames."""
-        _check_trajectories(dataset, config.lag)
-        weights = _check_weights(dataset, weights)
-        parts = _split_indices(dataset, config.validation_fraction)
-        pairs = tuple(_pairs_within(dataset, index, config.lag) for index in parts)
-        if pairs[1][0].size == 0:
-            raise InputError(
-                dataset.source,
-                "time",
-                f"the validation part (last {config.validation_fraction:g} of each trajectory) "
-                f"is shorter than the lag ({config.lag} frames): raise "
-                "SPIBConfig.validation_fraction or lower SPIBConfig.lag",
-            )
-        scaler = FeatureScaler.fit(dataset.features[parts[0]], dataset.periodic)
-        data = cls(scaler.encode(dataset.features), log_ratio, weights, pairs[0], pairs[1])
-        return data, scaler
-
-    @property
-    def in_dim(self) -> int:
-        """D', the width of the encoder's input."""
-        return self.x.shape[1]
-
-    def rows(self, labels: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        """Training and validation rows [x_i, label_j, weight_i, log_ratio_i, label_i] (P, D' + 4)."""
-        return tuple(
-            torch.as_tensor(
-                np.column_stack(
-                    [self.x[i], labels[j], self.weights[i], self.log_ratio[i], labels[i]]
-                ),
-                dtype=torch.float32,
-            )
-            for i, j in (self.train_pairs, self.validation_pairs)
-        )
-
-
-def _check_trajectories(dataset: MultiTempDataset, lag: int) -> None:
-    """Refuse data without trajectories, or whose trajectories are all shorter than the lag."""
-    if not dataset.has_trajectories:
-        raise InputError(
-            dataset.source,
-            "replica",
-            "SPIB needs continuous trajectories: give every frame a 'replica' (trajectory id) "
-            "and 'time' (frame index), as `thermogen simulate` writes them",
-        )
-    order = np.lexsort((dataset.time, dataset.replica))
-    starts = np.flatnonzero(np.r_[True, np.diff(dataset.replica[order]) != 0])
-    ends = np.r_[starts[1:], order.size] - 1
-    longest = int((dataset.time[order][ends] - dataset.time[order][starts]).max())
-    if lag > longest:
-        raise InputError(
-            dataset.source,
-            "time",
-            f"the lag ({lag} frames) is longer than every trajectory (the longest spans "
-            f"{longest} frames): lower SPIBConfig.lag",
-        )
-
-
-def _check_weights(dataset: MultiTempDataset, weights: np.ndarray | None) -> np.ndarray:
-    """(N,) frame weights: ones, or the given finite non-negative weights with a positive sum."""
-    if weights is None:
-        return np.ones(dataset.n_frames)
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (dataset.n_frames,) or not np.all(np.isfinite(w)) or w.min() < 0 or w.sum() <= 0:
-        raise InputError(
-            dataset.source,
-            "weights",
-            f"must be {dataset.n_frames} finite non-negative numbers, not all zero",
-        )
-    return w
-
-
-def _split_indices(dataset: MultiTempDataset, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """Frame indices of :func:`train_validation_split`'s two parts (the index rides along as a column)."""
-    tagged = replace(
-        dataset,
-        features=np.column_stack([dataset.features, np.arange(dataset.n_frames)]),
-        feature_names=None,
-        periodic=np.r_[dataset.periodic, False],
-    )
-    return tuple(
-        part.features[:, -1].astype(np.int64) for part in train_validation_split(tagged, fraction)
-    )
-
-
-def _pairs_within(
-    dataset: MultiTempDataset, index: np.ndarray, lag: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Lagged pairs among the frames ``index`` (P,), as frame indices of ``dataset``."""
-    i, j = lagged_pairs(dataset.subset(index), lag)
-    return index[i], index[j]
-
-
-def initial_labels(x: np.ndarray, n_states: int, seed: int) -> np.ndarray:
-    """(N,) k-means++ cluster labels 0..K'-1 of rows ``x`` (N, D'); empty clusters are dropped."""
-    _, labels = kmeans2(x, min(n_states, x.shape[0]), minit="++", rng=seed, missing="warn")
-    return np.unique(labels, return_inverse=True)[1]
-
-
-# ---------------------------------------------------------------------- network
-def mlp(in_dim: int, hidden: tuple[int, ...], out_dim: int) -> nn.Sequential:
-    """in_dim -> hidden... (ReLU) -> out_dim."""
-    widths = (in_dim, *hidden)
-    layers: list[nn.Module] = []
-    for a, b in itertools.pairwise(widths):
-        layers += [nn.Linear(a, b), nn.ReLU()]
-    return nn.Sequential(*layers, nn.Linear(widths[-1], out_dim))
-
-
-class Encoder(nn.Module):
-    """x (B, D') -> mean and log-variance (B, d) of the Gaussian q(z | x)."""
-
-    def __init__(self, in_dim: int, hidden: tuple[int, ...], latent_dim: int) -> None:
-        super().__init__()
-        self.net = mlp(in_dim, hidden, 2 * latent_dim)
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mean, log_var = self.net(x).chunk(2, dim=-1)
-        return mean, log_var
-
-
-def gaussian_log_prob(z: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """log N(z; mean, diag exp(log_var)) summed over the last axis."""
-    return -0.5 * (((z - mean) ** 2) / log_var.exp() + log_var + math.log(2 * math.pi)).sum(-1)
-
-
-class VampPrior(nn.Module):
-    """r(z) = sum_k w_k q(z | p_k): the encoder at K learned pseudo-inputs p_k (K, D')."""
-
-    def __init__(self, pseudo_inputs: torch.Tensor, log_weights: torch.Tensor) -> None:
-        super().__init__()
-        self.pseudo_inputs = nn.Parameter(pseudo_inputs.clone().float())
-        self.log_weights = nn.Parameter(log_weights.clone().float())
-
-    def log_prob(
-        self,
-        z: torch.Tensor,
-        log_ratio: torch.Tensor,
-        encoder: Encoder,
-        state: torch.Tensor | None = None,
-    ) -> torch.Tensor:
-        """log r(z) (B,) of latents (B, d); ``log_ratio`` and ``state`` are ignored (the prior
-        knows neither temperature nor the frame's own state)."""
-        mean, log_var = encoder(self.pseudo_inputs)
-        per_state = gaussian_log_prob(z[:, None, :], mean[None], log_var[None])
-        return torch.logsumexp(per_state + self.log_weights.log_softmax(0), dim=1)
-
-
-class SPIBNet(nn.Module):
-    """Encoder, linear state decoder and a latent prior with
-    ``log_prob(z, log_ratio, encoder, state)``."""
-
-    def __init__(self, encoder: Encoder, decoder: nn.Linear, prior: nn.Module) -> None:
-        super().__init__()
-        self.encoder, self.decoder, self.prior = encoder, decoder, prior
-
-    @property
-    def n_states(self) -> int:
-        """Number of states the decoder predicts."""
-        return self.decoder.out_features
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        label: torch.Tensor,
-        log_ratio: torch.Tensor,
-        state: torch.Tensor,
-        generator: torch.Generator,
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Per-pair cross-entropy of the future state ``label`` and single-sample KL term against
-        the prior at the frame's temperature and own ``state``, each (B,)."""
-        mean, log_var = self.encoder(x)
-        noise = torch.randn(mean.shape, generator=generator, device=x.device, dtype=x.dtype)
-        z = mean + (0.5 * log_var).exp() * noise
-        prior = self.prior.log_prob(z, log_ratio, self.encoder, state)
-        kl = gaussian_log_prob(z, mean, log_var) - prior
-        return F.cross_entropy(self.decoder(z), label, reduction="none"), kl
-
-    @torch.no_grad()
-    def states(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Latent means (N, d) and most likely states (N,) of standardized frames (N, D')."""
-        mean, _ = self.encoder(x)
-        return mean, self.decoder(mean).argmax(dim=1)
-
-
-def encode_states(
-    scaler: FeatureScaler, net: SPIBNet, features: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Latent means (N, d) and most likely states (N,) of raw features (N, D), as numpy."""
-    x = torch.as_tensor(scaler.encode(np.asarray(features, dtype=float)), dtype=torch.float32)
-    cv, state = net.states(x)
-    return cv.numpy().astype(float), state.numpy()
-
-
-def spib_loss(in_dim: int, beta: float) -> LossFn:
-    """Weighted mean of cross-entropy + beta * KL over rows
-    [x (D'), future label, weight, log_ratio, own label]."""
-
-    def loss(module: nn.Module, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        x, label, weight, log_ratio, state = rows.split([in_dim, 1, 1, 1, 1], dim=1)
-        ce, kl = module(x, label[:, 0].long(), log_ratio[:, 0], state[:, 0].long(), generator)
-        weight = weight[:, 0]
-        return (weight * (ce + beta * kl)).sum() / weight.sum().clamp_min(1e-12)
-
-    return loss
-
-
+# ---------------------------------------------------------------------- rounds
 def vamp_prior(data: LaggedData, labels: np.ndarray, n_states: int) -> VampPrior:
     """Pseudo-inputs at each state's weighted mean input, mixture weights at its population."""
     mass = np.bincount(labels, weights=data.weights, minlength=n_states)
@@ -482,19 +249,39 @@ def fit_rounds(
     return Rounds(net, labels, history, stages)
 
 
-def skeleton(config: SPIBConfig, in_dim: int, n_states: int, prior: nn.Module) -> SPIBNet:
-    """An untrained network of the given shape, to load weights into."""
-    return SPIBNet(
-        Encoder(in_dim, config.hidden, config.latent_dim),
-        nn.Linear(config.latent_dim, n_states),
-        prior,
-    )
-
-
 # ---------------------------------------------------------------------- model
+class LearnedStates:
+    """What SPIB and LaTF share: an encoder to learned CVs, a decoder to metastable states.
+
+    Needs ``scaler``, ``net`` (an :class:`SPIBNet`) and ``history`` on the model.
+    """
+
+    scaler: FeatureScaler
+    net: SPIBNet
+    history: tuple[dict[str, float], ...]
+
+    @property
+    def n_states(self) -> int:
+        """Number of metastable states found."""
+        return self.net.n_states
+
+    def fit_summary(self) -> str:
+        """The number of states found."""
+        return f"{self.n_states} metastable states found"
+
+    def record_results(self) -> dict[str, Any]:
+        """States found and the training records (relabelling rounds, stage logs)."""
+        return {"n_states": self.n_states, "history": list(self.history)}
+
+    @uses_torch
+    def transform(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Collective variables (N, d) (latent means) and state labels (N,) of features (N, D)."""
+        return encode_states(self.scaler, self.net, features)
+
+
 @register
 @dataclass(frozen=True, eq=False)
-class SPIBModel(Model):
+class SPIBModel(LearnedStates, Model):
     """A fitted SPIB: standardization, network and the metastable states it found.
 
     Attributes
@@ -521,11 +308,6 @@ class SPIBModel(Model):
     net: SPIBNet
     data_spec: DataSpec
     history: tuple[dict[str, float], ...] = ()
-
-    @property
-    def n_states(self) -> int:
-        """Number of metastable states found."""
-        return self.net.n_states
 
     @classmethod
     @uses_torch
@@ -558,29 +340,13 @@ class SPIBModel(Model):
         """
         config = config or SPIBConfig()
         lagged, scaler = LaggedData.build(data, config, weights, np.zeros(data.n_frames))
-        run = None if run_dir is None else RunDir(run_dir)
-        if run is not None:
-            standardization = standardization_record(scaler, data.feature_names)
-            run.begin(cls.kind, config, data, config.train.seed, standardization, resume)
+        run = RunDir.started(run_dir, cls, config, data, scaler, resume=resume)
         trainer = partial(train_stage, run, resume=resume, progress=progress)
         rounds = fit_rounds(lagged, config, trainer)
         model = cls(config, scaler, rounds.net.eval(), DataSpec.of(data), tuple(rounds.history))
         if run is not None:
             run.finish(model, config, data, rounds.stages)
         return model
-
-    def fit_summary(self) -> str:
-        """The number of states found."""
-        return f"{self.n_states} metastable states found"
-
-    def record_results(self) -> dict[str, Any]:
-        """States found and the relabelling rounds."""
-        return {"n_states": self.n_states, "history": list(self.history)}
-
-    @uses_torch
-    def transform(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Collective variables (N, d) (latent means) and state labels (N,) of features (N, D)."""
-        return encode_states(self.scaler, self.net, features)
 
     def save(self, run_dir: str | Path) -> Path:
         """Write ``run_dir/model.pt`` (loaded with ``weights_only=True``)."""

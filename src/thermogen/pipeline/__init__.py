@@ -8,6 +8,7 @@ returns a result whose ``summary()`` is what the command line prints:
 - :func:`sample_model`: samples at any temperatures (``samples.npz`` and its record);
 - :func:`transform_data`: learned collective variables and states of frames;
 - :func:`melt_model`: state populations with intervals and the van 't Hoff melting curve.
+- :func:`simulate_system`: replica exchange of an analytic system or a molecule.
 
 Each checks up front that the model has the capability it needs
 (:func:`thermogen.models.load_run`), with one line naming the kind and what is missing.
@@ -15,18 +16,29 @@ Each checks up front that the model has the capability it needs
 
 from __future__ import annotations
 
-from .generation import SampleResult, TransformResult, sample_model, transform_data
-from .melting import CONFIDENCE, MeltResult, melt_model
-from .training import TrainResult, train_model
+import importlib
+from typing import Any
 
-__all__ = [
-    "CONFIDENCE",
-    "MeltResult",
-    "SampleResult",
-    "TrainResult",
-    "TransformResult",
-    "melt_model",
-    "sample_model",
-    "train_model",
-    "transform_data",
-]
+_HOMES = {
+    "CONFIDENCE": "melting",
+    "MeltResult": "melting",
+    "melt_model": "melting",
+    "SampleResult": "generation",
+    "TransformResult": "generation",
+    "sample_model": "generation",
+    "transform_data": "generation",
+    "SimulationResult": "simulation",
+    "simulate_system": "simulation",
+    "TrainResult": "training",
+    "train_model": "training",
+}
+"""The submodule of each name: imported on first use, so that importing the pipeline (as the
+workflow's settings do) does not import torch."""
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_HOMES[name]}", __name__), name)

@@ -25,9 +25,9 @@ import numpy as np
 
 from ..data.dataset import MultiTempDataset
 from ..data.io import save_dataset
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..models.protocol import CONFIGURATIONS, POPULATIONS, TRANSFORM
-from .comparison import new_temperature_section, trained_section
+from .comparison import new_temperature_section
 from .exchange import ladder_exchange
 from .figures import METHOD_STYLE, PAPER_RC, unit_text
 from .inputs import (
@@ -39,6 +39,7 @@ from .inputs import (
 )
 from .overview import data_section
 from .page import Page, write_html
+from .trained import trained_section
 from .training import training_section
 
 __all__ = ["write_report"]
@@ -119,7 +120,7 @@ def write_report(
     dataset = resolve_data(data, record, model.feature_names)
     unit = model.temperature_unit
     if reference_kind not in _REFERENCE_KINDS:
-        raise ValueError(
+        raise UsageError(
             f"reference_kind must be one of {_REFERENCE_KINDS}, got {reference_kind!r}"
         )
     ref = load_reference(reference, model.feature_names, unit)

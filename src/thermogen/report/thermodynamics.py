@@ -147,55 +147,16 @@ def melting_parts(page: Page, model: Any, ds: MultiTempDataset, mbar: Any, seed:
     fit, fit_note = _fit(curve, folded, seed) if not interval_note else (None, "")
     fig, ax = plt.subplots(figsize=(6.0, 4.0), constrained_layout=True)
     plot_melting_curve(curve, folded, fit, ax=ax)
-    n_states = curve.n_states
     _, labels = model.transform(ds.features)
-    data_frac = _data_fractions(labels, ds, n_states)
-    sim = METHOD_STYLE["simulation"]
-    ax.plot(
-        temps,
-        data_frac[:, folded],
-        ls="none",
-        marker=str(sim["marker"]),
-        color=str(sim["color"]),
-        ms=6,
-        label="data (direct)",
-    )
+    _plot_data_fractions(ax, temps, _data_fractions(labels, ds, curve.n_states)[:, folded])
     header = [f"temperature ({unit})"] + [
-        f"state {s} {col}" for s in range(n_states) for col in ("LaTF", "low", "high")
+        f"state {s} {col}" for s in range(curve.n_states) for col in ("LaTF", "low", "high")
     ]
-    columns = [curve.population, curve.low, curve.high]
-    rows_values = np.stack(columns, axis=2).reshape(grid.size, -1)
+    rows_values = np.stack([curve.population, curve.low, curve.high], axis=2).reshape(grid.size, -1)
     if mbar is not None:
-        _, mbar_labels = model.transform(mbar.dataset.features)
-        est = mbar.populations(mbar_labels, n_states, grid)
-        ok = est.effective_sample_size >= ESS_WARNING
-        style = METHOD_STYLE["mbar"]
-        ax.errorbar(
-            grid[ok],
-            est.value[ok, folded],
-            yerr=1.96 * est.std_error[ok, folded],
-            ls="none",
-            marker=str(style["marker"]),
-            color=str(style["color"]),
-            ms=4,
-            capsize=2,
-            label="MBAR (95%, ESS ≥ 100)",
-        )
-        header += [f"state {s} MBAR" for s in range(n_states)]
-        header += [f"state {s} MBAR std error" for s in range(n_states)]
-        header.append("MBAR effective sample size (frames)")
-        rows_values = np.column_stack(
-            [rows_values, est.value, est.std_error, est.effective_sample_size]
-        )
-        inside = ok & (grid >= temps.min()) & (grid <= temps.max())
-        off = mbar_disagreement(curve, est.value, est.std_error, folded, inside)
-        if off.any():
-            page.warnings.append(
-                f"LaTF's population of state {folded} disagrees with MBAR on the same learned "
-                f"states at {int(off.sum())} of {int(inside.sum())} temperatures inside the "
-                f"trained range (by up to {np.abs(curve.population - est.value)[off, folded].max():.2f}"
-                "): the melting curve, Tm and dH of the model are not reliable there."
-            )
+        columns, values = _mbar_melting(page, ax, model, mbar, curve, folded, temps)
+        header += columns
+        rows_values = np.column_stack([rows_values, values])
     for t in temps:
         ax.axvline(t, color="0.75", lw=0.8, ls=":", zorder=0)
     ax.legend(frameon=False, loc="best")
@@ -222,6 +183,63 @@ def melting_parts(page: Page, model: Any, ds: MultiTempDataset, mbar: Any, seed:
     if fit is not None:
         parts.append(_fit_table(page, fit, folded, unit))
     return parts
+
+
+def _plot_data_fractions(ax: Any, temps: np.ndarray, folded_fraction: np.ndarray) -> None:
+    """The data's direct fraction of frames in the folded state at each trained temperature."""
+    sim = METHOD_STYLE["simulation"]
+    ax.plot(
+        temps,
+        folded_fraction,
+        ls="none",
+        marker=str(sim["marker"]),
+        color=str(sim["color"]),
+        ms=6,
+        label="data (direct)",
+    )
+
+
+def _mbar_melting(
+    page: Page,
+    ax: Any,
+    model: Any,
+    mbar: Any,
+    curve: PopulationCurve,
+    folded: int,
+    temps: np.ndarray,
+) -> tuple[list[str], np.ndarray]:
+    """MBAR populations of the model's learned states on the curve's grid, drawn where their
+    ESS suffices, with a warning where they disagree inside the trained range; the table's
+    extra columns and values."""
+    grid, n_states = curve.temperature, curve.n_states
+    _, mbar_labels = model.transform(mbar.dataset.features)
+    est = mbar.populations(mbar_labels, n_states, grid)
+    ok = est.effective_sample_size >= ESS_WARNING
+    style = METHOD_STYLE["mbar"]
+    ax.errorbar(
+        grid[ok],
+        est.value[ok, folded],
+        yerr=1.96 * est.std_error[ok, folded],
+        ls="none",
+        marker=str(style["marker"]),
+        color=str(style["color"]),
+        ms=4,
+        capsize=2,
+        label="MBAR (95%, ESS ≥ 100)",
+    )
+    inside = ok & (grid >= temps.min()) & (grid <= temps.max())
+    off = mbar_disagreement(curve, est.value, est.std_error, folded, inside)
+    if off.any():
+        page.warnings.append(
+            f"LaTF's population of state {folded} disagrees with MBAR on the same learned "
+            f"states at {int(off.sum())} of {int(inside.sum())} temperatures inside the "
+            f"trained range (by up to {np.abs(curve.population - est.value)[off, folded].max():.2f}"
+            "): the melting curve, Tm and dH of the model are not reliable there."
+        )
+    columns = [f"state {s} MBAR" for s in range(n_states)]
+    columns += [f"state {s} MBAR std error" for s in range(n_states)]
+    columns.append("MBAR effective sample size (frames)")
+    return columns, np.column_stack([est.value, est.std_error, est.effective_sample_size])
 
 
 def mbar_disagreement(
@@ -256,6 +274,36 @@ def _fit_table(page: Page, fit: VantHoffFit, state: int, unit: str) -> str:
     return (
         f"<p>Van 't Hoff fit of state {state}'s population: p(T) = 1 / (1 + "
         "exp[-dH/R (1/T - 1/Tm)]).</p>" + page.table("melting_fit", header, rows)
+    )
+
+
+def _reference_heat_capacity(
+    page: Page, ax: Any, reference: MultiTempDataset, reference_kind: str
+) -> str:
+    """The reference frames' own C_v with standard errors: drawn on ``ax``, and its table."""
+    ref_cv, ref_err = reference_heat_capacity(reference)
+    ref_style = METHOD_STYLE[reference_kind]
+    label = str(ref_style["label"])
+    ax.errorbar(
+        reference.temperatures,
+        ref_cv,
+        yerr=ref_err,
+        ls="none",
+        marker="s",
+        mfc="white",
+        ms=6,
+        capsize=2,
+        color=str(ref_style["color"]),
+        label=f"{label} frames",
+    )
+    return page.table(
+        "heat_capacity_reference",
+        [
+            f"temperature ({reference.temperature_unit})",
+            f"C_v of the {label} frames (k_B)",
+            "standard error (k_B)",
+        ],
+        [list(r) for r in zip(reference.temperatures, ref_cv, ref_err, strict=True)],
     )
 
 
@@ -313,32 +361,7 @@ def heat_capacity_parts(
     rows = [[t, c, e] for t, c, e in zip(grid, cv, ess, strict=True)]
     extra = []
     if reference is not None and reference.has_energy:
-        ref_cv, ref_err = reference_heat_capacity(reference)
-        ref_style = METHOD_STYLE[reference_kind]
-        label = str(ref_style["label"])
-        ax.errorbar(
-            reference.temperatures,
-            ref_cv,
-            yerr=ref_err,
-            ls="none",
-            marker="s",
-            mfc="white",
-            ms=6,
-            capsize=2,
-            color=str(ref_style["color"]),
-            label=f"{label} frames",
-        )
-        extra.append(
-            page.table(
-                "heat_capacity_reference",
-                [
-                    f"temperature ({dataset.temperature_unit})",
-                    f"C_v of the {label} frames (k_B)",
-                    "standard error (k_B)",
-                ],
-                [list(r) for r in zip(reference.temperatures, ref_cv, ref_err, strict=True)],
-            )
-        )
+        extra.append(_reference_heat_capacity(page, ax, reference, reference_kind))
     ax.legend(frameon=False)
     return [
         "<p>Configurational heat capacity C<sub>v</sub> = (&lt;U<sup>2</sup>&gt; - "

@@ -81,14 +81,7 @@ def training_section(
         parts.append(f"<p>No training log in {html.escape(str(run_dir))}.</p>")
     if record:
         settings = record.get("settings", {})
-        stages = (
-            settings.get("train"),
-            settings.get("joint"),
-            settings.get("spib", {}).get("train"),
-        )
-        device = next(
-            (st["device"] for st in stages if isinstance(st, dict) and "device" in st), "?"
-        )
+        device = next(iter(_devices(settings)), "?")
         rows = [
             ["thermogen version (training)", record.get("thermogen_version", "?")],
             ["thermogen version (report)", __version__],
@@ -105,6 +98,14 @@ def training_section(
             + "</pre></details>"
         )
     page.section("Training", *parts)
+
+
+def _devices(settings: Any) -> list[str]:
+    """The ``device`` of every training stage found in nested settings, depth first."""
+    if not isinstance(settings, dict):
+        return []
+    own = [settings["device"]] if isinstance(settings.get("device"), str) else []
+    return own + [d for value in settings.values() for d in _devices(value)]
 
 
 def late_validation_drop(history: list[dict[str, float]]) -> float | None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import UsageError
+
 __all__ = ["geometric_ladder", "parse_temperatures"]
 
 
@@ -18,9 +20,9 @@ def geometric_ladder(t_min: float, t_max: float, n: int) -> np.ndarray:
     [300.0, 424.26, 600.0]
     """
     if not 0 < t_min < t_max:
-        raise ValueError(f"need 0 < t_min < t_max, got t_min={t_min}, t_max={t_max}")
+        raise UsageError(f"need 0 < t_min < t_max, got t_min={t_min}, t_max={t_max}")
     if n < 2:
-        raise ValueError(f"a ladder needs at least 2 temperatures, got n={n}")
+        raise UsageError(f"a ladder needs at least 2 temperatures, got n={n}")
     return np.geomspace(t_min, t_max, n)
 
 
@@ -29,8 +31,8 @@ def parse_temperatures(text: str) -> np.ndarray:
 
     Raises
     ------
-    ValueError
-        If the text is not a list of positive numbers or a valid ``TMIN:TMAX:N`` triple.
+    UsageError
+        (a ``ValueError``) if the text is not a list of positive numbers or a valid ``TMIN:TMAX:N`` triple.
     """
     text = text.strip()
     try:
@@ -40,11 +42,11 @@ def parse_temperatures(text: str) -> np.ndarray:
         else:
             temps = np.array([float(t) for t in text.split(",") if t.strip()])
     except ValueError as err:
-        raise ValueError(
+        raise UsageError(
             f"cannot read temperatures {text!r}: use 'T1,T2,...' or 'TMIN:TMAX:N' ({err})"
         ) from None
     if temps.size == 0 or np.any(temps <= 0):
-        raise ValueError(f"temperatures must be positive numbers, got {text!r}")
+        raise UsageError(f"temperatures must be positive numbers, got {text!r}")
     if np.unique(temps).size != temps.size:
-        raise ValueError(f"temperatures must be distinct, got {text!r}")
+        raise UsageError(f"temperatures must be distinct, got {text!r}")
     return np.sort(temps)

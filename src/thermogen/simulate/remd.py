@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from ..data.dataset import MultiTempDataset
 from ..data.io import save_dataset
+from ..errors import UsageError
 from ..provenance import run_record, write_json
 from ..systems.base import SimulationSystem
 from .langevin import LangevinState, baoab_step
@@ -64,13 +65,13 @@ class REMDConfig:
     def __post_init__(self) -> None:
         temps = tuple(float(t) for t in self.temperatures)
         if not temps or any(t <= 0 for t in temps) or list(temps) != sorted(set(temps)):
-            raise ValueError(f"temperatures must be positive, distinct and ascending, got {temps}")
+            raise UsageError(f"temperatures must be positive, distinct and ascending, got {temps}")
         object.__setattr__(self, "temperatures", temps)
         for name in ("n_chains", "n_steps", "stride", "swap_interval"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+                raise UsageError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.equilibration_steps < 0:
-            raise ValueError(f"equilibration_steps must be >= 0, got {self.equilibration_steps}")
+            raise UsageError(f"equilibration_steps must be >= 0, got {self.equilibration_steps}")
 
 
 @dataclass(frozen=True)
@@ -199,9 +200,8 @@ def run_remd(system: SimulationSystem, config: REMDConfig, progress: bool = True
     REMDResult
         The dataset has ``n_chains * K * (n_steps // stride)`` frames.
     """
-    dt = system.timestep if config.timestep is None else config.timestep
-    gamma = system.friction if config.friction is None else config.friction
-    config = REMDConfig(**{**asdict(config), "timestep": dt, "friction": gamma})
+    config = _with_system_defaults(config, system)
+    dt, gamma = config.timestep, config.friction
     rng = np.random.default_rng(config.seed)
     ladder = np.asarray(config.temperatures)
     n_chains, n_temps = config.n_chains, ladder.size
@@ -230,15 +230,7 @@ def run_remd(system: SimulationSystem, config: REMDConfig, progress: bool = True
         for step in range(1, total + 1):
             baoab_step(system, state, temperature, dt, gamma, rng)
             if step % config.swap_interval == 0 and n_temps > 1:
-                old = book.attempt(
-                    1.0 / ladder, state.energy.reshape(n_chains, n_temps), rng
-                ).ravel()
-                new = book.state_of.ravel()
-                moved = old != new
-                state.velocities[moved] *= np.sqrt(ladder[new[moved]] / ladder[old[moved]]).reshape(
-                    (-1,) + (1,) * (state.velocities.ndim - 1)
-                )
-                temperature = ladder[new]
+                temperature = _exchange(book, state, ladder, rng)
             produced = step - config.equilibration_steps
             if produced > 0 and produced % config.stride == 0:
                 frame = produced // config.stride - 1
@@ -250,13 +242,60 @@ def run_remd(system: SimulationSystem, config: REMDConfig, progress: bool = True
                 if n_temps > 1:
                     bar.set_postfix(swap=f"{book.acceptance.mean():.0%}", refresh=False)
     elapsed = wallclock.perf_counter() - start
+    return REMDResult(
+        _replica_dataset(system, features, energies, temps),
+        book.acceptance,
+        book.attempts.copy(),
+        book.trips.count,
+        n_walkers * total / elapsed,
+        config,
+    )
 
+
+def _with_system_defaults(config: REMDConfig, system: SimulationSystem) -> REMDConfig:
+    """``config`` with the system's Langevin timestep and friction where it leaves them None."""
+    dt = system.timestep if config.timestep is None else config.timestep
+    gamma = system.friction if config.friction is None else config.friction
+    return REMDConfig(**{**asdict(config), "timestep": dt, "friction": gamma})
+
+
+def _exchange(
+    book: _SwapBook, state: LangevinState, ladder: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Attempt swaps in every chain; moved replicas get velocities scaled by sqrt(T_new / T_old).
+
+    Returns
+    -------
+    numpy.ndarray
+        (C * K,) temperature of each walker after the swaps.
+    """
+    n_chains, n_temps = book.state_of.shape
+    old = book.attempt(1.0 / ladder, state.energy.reshape(n_chains, n_temps), rng).ravel()
+    new = book.state_of.ravel()
+    moved = old != new
+    state.velocities[moved] *= np.sqrt(ladder[new[moved]] / ladder[old[moved]]).reshape(
+        (-1,) + (1,) * (state.velocities.ndim - 1)
+    )
+    return ladder[new]
+
+
+def _replica_dataset(
+    system: SimulationSystem, features: np.ndarray, energies: np.ndarray, temps: np.ndarray
+) -> MultiTempDataset:
+    """The saved frames as a dataset, grouped by walker (one trajectory each) in time order.
+
+    Parameters
+    ----------
+    features
+        (F, W, D) features of W walkers at F saved frames.
+    energies, temps
+        (F, W) potential energy and temperature of each walker at each saved frame.
+    """
+    n_frames, n_walkers = energies.shape
     replica = np.broadcast_to(np.arange(n_walkers), (n_frames, n_walkers))
     frame_index = np.broadcast_to(np.arange(n_frames)[:, None], (n_frames, n_walkers))
-    order = np.argsort(
-        replica.ravel(), kind="stable"
-    )  # frames grouped by trajectory, in time order
-    dataset = MultiTempDataset(
+    order = np.argsort(replica.ravel(), kind="stable")  # grouped by trajectory, in time order
+    return MultiTempDataset(
         features=features.reshape(-1, features.shape[-1])[order],
         temperature=temps.ravel()[order],
         energy=energies.ravel()[order],
@@ -267,12 +306,4 @@ def run_remd(system: SimulationSystem, config: REMDConfig, progress: bool = True
         temperature_unit=system.temperature_unit,
         energy_unit=system.energy_unit,
         source=f"REMD {system.name}",
-    )
-    return REMDResult(
-        dataset,
-        book.acceptance,
-        book.attempts.copy(),
-        book.trips.count,
-        n_walkers * total / elapsed,
-        config,
     )

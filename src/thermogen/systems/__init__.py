@@ -3,6 +3,7 @@ molecules for OpenMM (built-in alanine dipeptide, or a user's structure and forc
 
 from __future__ import annotations
 
+from ..errors import UnknownNameError
 from .base import AnalyticSystem, GridReference, SimulationSystem
 from .lj7 import LJ7
 from .molecules import (
@@ -45,14 +46,14 @@ def get_system(name: str) -> SimulationSystem:
 
     Raises
     ------
-    KeyError
-        If ``name`` is unknown; the message lists the known names of both kinds (molecules
+    UnknownNameError
+        (a ``KeyError``) if ``name`` is unknown; the message lists the known names of both kinds (molecules
         are built by :func:`get_molecule`).
     """
     try:
         return SYSTEMS[name]()
     except KeyError:
-        raise KeyError(
+        raise UnknownNameError(
             f"unknown system {name!r}; choose one of {', '.join(SYSTEMS)} (analytic), "
             f"{', '.join(MOLECULES)} (molecules, OpenMM) or a molecule settings file (.yaml)"
         ) from None

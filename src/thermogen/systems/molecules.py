@@ -96,15 +96,15 @@ class MoleculeConfig:
         object.__setattr__(self, "structure", str(self.structure))
         object.__setattr__(self, "forcefield", tuple(self.forcefield))
         if not self.forcefield:
-            raise ValueError("forcefield must name at least one force-field XML file")
+            raise UsageError("forcefield must name at least one force-field XML file")
         if self.constraints not in CONSTRAINTS:
-            raise ValueError(
+            raise UsageError(
                 f"constraints must be one of {', '.join(CONSTRAINTS)}, got {self.constraints!r}"
             )
         if not self.timestep_ps > 0:
-            raise ValueError(f"timestep_ps must be > 0, got {self.timestep_ps}")
+            raise UsageError(f"timestep_ps must be > 0, got {self.timestep_ps}")
         if not self.collision_rate_per_ps > 0:
-            raise ValueError(f"collision_rate_per_ps must be > 0, got {self.collision_rate_per_ps}")
+            raise UsageError(f"collision_rate_per_ps must be > 0, got {self.collision_rate_per_ps}")
 
     @property
     def forcefield_files(self) -> tuple[str, ...]:

@@ -15,8 +15,8 @@ import yaml
 
 from ..config import dataclass_from_mapping, load_yaml_mapping
 from ..errors import InputError
+from ..pipeline.simulation import MOLECULE_FILE_SUFFIXES
 from .schema import ModelSettings, WorkflowConfig
-from .steps import MOLECULE_FILE_SUFFIXES
 from .validation import check_and_resolve, resolve_data
 
 _PATH_KEYS = ("system", "data", "data.path", "report.reference")

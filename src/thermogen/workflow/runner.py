@@ -6,9 +6,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from ..data.dataset import MultiTempDataset
 from ..errors import InputError
 from ..fileio import atomic_write
 from . import steps
@@ -87,11 +89,63 @@ def run_workflow(
         The files written (``run.yaml``, ``run.json``, ``data.npz`` when simulated,
         ``model/``, ``samples.npz``, ``report.html`` and ``report_files/``) and timings.
     """
-    from ..provenance import run_record, write_json
-
     # a config built by hand is checked and resolved as a file's would be
     config = workflow_config_from_mapping(workflow_config_to_mapping(config), config.source)
-    say = log or (lambda _line: None)
+    out = _output_folder(config)
+    settings = workflow_config_to_mapping(config)
+    config_path = out / "run.yaml"
+    with atomic_write(config_path) as tmp:
+        tmp.write_text(yaml.safe_dump(settings, sort_keys=False))
+    first = "simulate" if config.system else "import"
+    steps_run = (
+        (first, "train", "sample", "report") if config.sample else (first, "train", "report")
+    )
+    clock = _Clock(steps_run, log or (lambda _line: None))
+    data_path, dataset = _frames(config, out, clock, progress)
+    run_dir = out / "model"
+    clock.begin("train", f"{config.model.kind} on {dataset.n_frames} frames")
+    model, trained = steps.train(config.model, dataset, run_dir, progress)
+    clock.end("train", trained)
+    samples = None
+    if config.sample is not None:
+        temperatures = steps.sample_temperatures(config.sample, config.report, dataset.temperatures)
+        clock.begin("sample", f"{config.sample.n} per temperature at {_listed(temperatures)}")
+        samples = steps.sample(model, config.sample, temperatures, out / "samples", progress)
+        clock.end("sample", f"wrote {samples}")
+    clock.begin("report", "figures, metrics and warnings")
+    report = steps.report(config.report, run_dir, dataset, out / "report.html", samples)
+    clock.end("report")
+    paths = {"data": data_path, "run_dir": run_dir, "samples": samples, "report": report}
+    record = _write_record(out, settings, config, dataset, paths, clock.finish())
+    return WorkflowResult(
+        out, config_path, record, data_path, run_dir, samples, report, clock.timings
+    )
+
+
+class _Clock:
+    """Announces each step (``[i/n] step: what``) and times it; ``finish`` adds the total."""
+
+    def __init__(self, names: tuple[str, ...], say: Callable[[str], None]) -> None:
+        self.names, self.say = names, say
+        self.timings: dict[str, float] = {}
+        self.started = time.perf_counter()
+
+    def begin(self, step: str, what: str) -> None:
+        self.say(f"[{self.names.index(step) + 1}/{len(self.names)}] {step}: {what}")
+        self.timings[step] = time.perf_counter()
+
+    def end(self, step: str, result: str | None = None) -> None:
+        self.timings[step] = time.perf_counter() - self.timings[step]
+        if result:
+            self.say(result)
+
+    def finish(self) -> dict[str, float]:
+        self.timings["total"] = time.perf_counter() - self.started
+        return self.timings
+
+
+def _output_folder(config: WorkflowConfig) -> Path:
+    """``config.out``, created (a one-line InputError naming the key when it cannot be)."""
     out = Path(config.out)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -99,77 +153,53 @@ def run_workflow(
         raise InputError(
             config.source, "out", f"cannot be created ({err.strerror or err})"
         ) from None
-    settings = workflow_config_to_mapping(config)
-    config_path = out / "run.yaml"
-    with atomic_write(config_path) as tmp:
-        tmp.write_text(yaml.safe_dump(settings, sort_keys=False))
-    order = ("simulate" if config.system else "import", "train", "sample", "report")
-    if config.sample is None:
-        order = (order[0], "train", "report")
-    timings: dict[str, float] = {}
-    started = time.perf_counter()
+    return out
 
-    def begin(step: str, what: str) -> None:
-        say(f"[{order.index(step) + 1}/{len(order)}] {step}: {what}")
-        timings[step] = time.perf_counter()
 
-    def end(step: str) -> None:
-        timings[step] = time.perf_counter() - timings[step]
-
-    if config.system is not None:
-        assert config.simulate is not None
-        begin(order[0], f"replica exchange of {config.system}")
-        data_path, summary = steps.simulate(config.system, config.simulate, out / "data", progress)
-        say(summary)
-    else:
-        assert isinstance(config.data, DataSettings)
-        begin(order[0], f"reading {config.data.path}")
-        data_path = Path(config.data.path)
+def _frames(
+    config: WorkflowConfig, out: Path, clock: _Clock, progress: bool
+) -> tuple[Path, MultiTempDataset]:
+    """The first step: simulate (``data.npz``) or import; the data file and its frames."""
     from ..data import describe, load_dataset
 
+    first = clock.names[0]
+    if config.system is not None:
+        assert config.simulate is not None
+        clock.begin(first, f"replica exchange of {config.system}")
+        data_path, summary = steps.simulate(config.system, config.simulate, out / "data", progress)
+        clock.say(summary)
+    else:
+        assert isinstance(config.data, DataSettings)
+        clock.begin(first, f"reading {config.data.path}")
+        data_path = Path(config.data.path)
     dataset = load_dataset(data_path, **(config.data.load_options() if config.data else {}))
-    end(order[0])
-    say(describe(dataset))
+    clock.end(first, describe(dataset))
+    return data_path, dataset
 
-    run_dir = out / "model"
-    begin("train", f"{config.model.kind} on {dataset.n_frames} frames")
-    model, trained = steps.train(config.model, dataset, run_dir, progress)
-    end("train")
-    say(trained)
 
-    samples = None
-    sample = config.sample
-    if sample is not None:
-        temperatures = steps.sample_temperatures(sample, config.report, dataset.temperatures)
-        begin("sample", f"{sample.n} per temperature at {_listed(temperatures)}")
-        samples = steps.sample(model, sample, temperatures, out / "samples", progress)
-        end("sample")
-        say(f"wrote {samples}")
+def _write_record(
+    out: Path,
+    settings: dict[str, Any],
+    config: WorkflowConfig,
+    dataset: MultiTempDataset,
+    paths: dict[str, Path | None],
+    timings: dict[str, float],
+) -> Path:
+    """``run.json``: the resolved settings, seed, versions, what was written and timings."""
+    from ..provenance import run_record, write_json
 
-    begin("report", "figures, metrics and warnings")
-    report = steps.report(config.report, run_dir, dataset, out / "report.html", samples)
-    end("report")
-    timings["total"] = time.perf_counter() - started
-    record = write_json(
-        out / "run.json",
-        run_record(
-            "run",
-            settings,
-            config.seed,
-            {
-                "config_file": config.source,
-                "data": str(data_path),
-                "n_frames": dataset.n_frames,
-                "temperatures": dataset.temperatures,
-                "temperature_unit": dataset.temperature_unit,
-                "run_dir": str(run_dir),
-                "samples": None if samples is None else str(samples),
-                "report": str(report),
-                "seconds": timings,
-            },
-        ),
-    )
-    return WorkflowResult(out, config_path, record, data_path, run_dir, samples, report, timings)
+    results = {
+        "config_file": config.source,
+        "data": str(paths["data"]),
+        "n_frames": dataset.n_frames,
+        "temperatures": dataset.temperatures,
+        "temperature_unit": dataset.temperature_unit,
+        "run_dir": str(paths["run_dir"]),
+        "samples": None if paths["samples"] is None else str(paths["samples"]),
+        "report": str(paths["report"]),
+        "seconds": timings,
+    }
+    return write_json(out / "run.json", run_record("run", settings, config.seed, results))
 
 
 def _listed(temperatures: Sequence[float]) -> str:

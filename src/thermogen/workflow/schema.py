@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import UsageError
+
 SCHEMA_HELP = """\
 config file (YAML); every section optional except a source of frames (system or data):
   system: mueller-brown     # analytic: mueller-brown, double-well, three-hole, two-state, lj7
@@ -22,8 +24,8 @@ config file (YAML); every section optional except a source of frames (system or 
     kind: diffusion         # diffusion, latf or spib; the other keys are that model's
     train: {steps: 2500}    # config (as 'thermogen train --config'), e.g. width, spib.lag
   sample:                   # diffusion and latf: n per temperature at temperatures (default:
-    n: 1000                 # the report's, else the trained ones); diffusion: sampler, steps,
-    temperatures: [0.8, 2]  # device; seed
+    n: 1000                 # the report's, else the trained ones); at_trained: also at the
+    temperatures: [0.8, 2]  # trained ones; diffusion: sampler, steps, device; seed
   report:                   # temperatures (diffusion: new ones compared with MBAR),
     temperatures: [0.8, 2]  # reference (a dataset to compare with), n_samples, device, seed
   out: runs/my-run          # output folder (relative to the current directory)
@@ -79,7 +81,7 @@ class DataSettings:
     Attributes
     ----------
     path
-        ``.npz`` or ``.csv`` file (see the README's dataset format).
+        ``.npz`` or ``.csv`` file (see docs/data.md's dataset format).
     temperature_unit, energy_unit, periodic
         CSV only: units of the temperature (``K`` or ``reduced``) and energy columns, and the
         feature columns that are angles in radians.
@@ -121,11 +123,11 @@ class ModelSettings:
         from ..models import MODEL_CONFIGS
 
         if self.kind not in MODEL_CONFIGS:
-            raise ValueError(f"kind must be one of {', '.join(MODEL_CONFIGS)}, got {self.kind!r}")
+            raise UsageError(f"kind must be one of {', '.join(MODEL_CONFIGS)}, got {self.kind!r}")
         if self.config is None:
             object.__setattr__(self, "config", MODEL_CONFIGS[self.kind]())
         if not isinstance(self.config, MODEL_CONFIGS[self.kind]):
-            raise ValueError(f"a {self.kind} model takes a {MODEL_CONFIGS[self.kind].__name__}")
+            raise UsageError(f"a {self.kind} model takes a {MODEL_CONFIGS[self.kind].__name__}")
 
 
 @dataclass(frozen=True)
@@ -142,12 +144,18 @@ class SampleSettings:
     sampler, steps, device
         Diffusion only: sampler (``ode``, ``heun``, ``ddim``, ``ddpm``), network calls per
         sample, device (as ``thermogen sample``).
+    at_trained
+        Also sample at the training temperatures (after the others, so the samples at
+        ``temperatures`` stay what they would be alone): the report then compares them with the
+        data. The report shows exactly the samples written, so without this it has no
+        generated-vs-data comparison at the trained temperatures.
     seed
         Seed of the samples (default: the top-level ``seed``).
     """
 
     temperatures: tuple[float, ...] | str | None = None
     n: int = 1000
+    at_trained: bool = False
     sampler: str | None = None
     steps: int | None = None
     device: str | None = None

@@ -1,11 +1,11 @@
-"""The steps of a run, each as its ``thermogen`` command does it: simulate, train, sample, report.
+"""The steps of a run, each as its ``thermogen`` command does it (through :mod:`thermogen.pipeline`):
+simulate, train, sample, report.
 
 Heavy modules (torch, OpenMM) are imported inside the steps, when a run gets there.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -15,81 +15,16 @@ from .schema import ModelSettings, ReportSettings, SampleSettings, SimulateSetti
 
 SAMPLE_OPTIONS = ("sampler", "steps", "device")
 """``sample`` settings passed to the model as sampling options (each model says which it takes)."""
-MOLECULE_FILE_SUFFIXES = (".yaml", ".yml")
-"""Suffixes of a molecule settings file named as ``system``."""
-
-
-def system_file(system: str) -> str | None:
-    """The molecule settings file that ``system`` names (None for a built-in system)."""
-    from ..systems import MOLECULES
-
-    if system in MOLECULES or Path(system).suffix.lower() not in MOLECULE_FILE_SUFFIXES:
-        return None
-    return system
-
-
-def is_molecule(system: str) -> bool:
-    """Whether ``system`` is simulated with OpenMM (a built-in molecule or a settings file)."""
-    from ..systems import MOLECULES
-
-    return system in MOLECULES or system_file(system) is not None
-
-
-def molecule_settings(system: str) -> Any:
-    """The molecule settings of a molecular ``system`` (read from its file, if it names one)."""
-    from ..systems import MOLECULES, load_molecule_config
-
-    path = system_file(system)
-    return MOLECULES[system] if path is None else load_molecule_config(path)
-
-
-def remd_config(system: str, settings: SimulateSettings) -> Any:
-    """The :class:`REMDConfig` or :class:`OpenMMREMDConfig` of resolved ``settings``."""
-    from ..simulate import OpenMMREMDConfig, REMDConfig
-
-    if is_molecule(system):
-        names = {"ns": "ns", "exchange_ps": "exchange_ps", "platform": "platform"}
-        cls: type = OpenMMREMDConfig
-    else:
-        names = {
-            "chains": "n_chains",
-            "steps": "n_steps",
-            "equilibration": "equilibration_steps",
-            "stride": "stride",
-            "swap_interval": "swap_interval",
-            "timestep": "timestep",
-            "friction": "friction",
-        }
-        cls = REMDConfig
-    options = set_options({api: getattr(settings, key) for key, api in names.items()})
-    return cls(settings.temperatures, **options, seed=settings.seed)
 
 
 def simulate(
     system_name: str, settings: SimulateSettings, target: Path, progress: bool
 ) -> tuple[Path, str]:
     """Run REMD as ``thermogen simulate`` does; the dataset file and the run's summary."""
-    from ..simulate import run_openmm_remd, run_remd
-    from ..systems import build_molecule, get_system
+    from ..pipeline.simulation import simulate_system
 
-    config = remd_config(system_name, settings)
-    if not is_molecule(system_name):
-        system = get_system(system_name)
-        result = run_remd(system, config, progress=progress)
-        data_path, _ = result.save(target.with_suffix(".npz"), system.name)
-        return data_path, result.summary()
-    overrides = {"timestep_ps": settings.timestep, "collision_rate_per_ps": settings.friction}
-    molecule = dataclasses.replace(molecule_settings(system_name), **set_options(overrides))
-    built = build_molecule(molecule, source=system_file(system_name))
-    result = run_openmm_remd(
-        built,
-        config,
-        target.with_suffix(".nc"),
-        progress=progress,
-        overwrite=bool(settings.overwrite),
-    )
-    data_path, _ = result.save(target.with_suffix(".npz"))
-    return data_path, result.summary()
+    result = simulate_system(system_name, settings, target, progress=progress)
+    return result.data_path, result.remd_summary
 
 
 def train(settings: ModelSettings, dataset: Any, run_dir: Path, progress: bool) -> tuple[Any, str]:
@@ -100,11 +35,14 @@ def train(settings: ModelSettings, dataset: Any, run_dir: Path, progress: bool) 
     return result.model, result.model.fit_summary()
 
 
-def sample_temperatures(settings: SampleSettings, report: ReportSettings, trained: Any) -> Any:
-    """Where the sample step samples: its temperatures, else the report's, else the trained
-    ones (the report shows these samples: trained comparisons only at trained temperatures
-    among them)."""
-    return settings.temperatures or report.temperatures or trained
+def sample_temperatures(settings: SampleSettings, report: ReportSettings, trained: Any) -> list:
+    """Where the sample step samples, in order: its temperatures (default the report's, else the
+    trained ones), then, with ``at_trained``, the trained temperatures not among them. The
+    report shows exactly these samples."""
+    asked = [float(t) for t in settings.temperatures or report.temperatures or trained]
+    if settings.at_trained:
+        asked += [float(t) for t in trained if not np.isclose(asked, t, rtol=1e-9).any()]
+    return asked
 
 
 def sample(

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, UsageError
+from ..pipeline.simulation import is_molecule, molecule_settings, remd_config, system_file
 from .schema import DataSettings, SampleSettings, SimulateSettings, WorkflowConfig
-from .steps import SAMPLE_OPTIONS, is_molecule, molecule_settings, remd_config, system_file
+from .steps import SAMPLE_OPTIONS
 
 _ANALYTIC_ONLY = ("chains", "steps", "equilibration", "stride", "swap_interval")
 _MOLECULE_ONLY = ("ns", "exchange_ps", "platform", "overwrite")
