@@ -434,3 +434,12 @@ def test_every_subcommand_has_help(command, capsys):
         main([command, "--help"])
     assert finished.value.code == 0
     assert f"usage: thermogen {command}" in capsys.readouterr().out
+
+
+def test_transform_refuses_to_write_over_its_input_data(folder, trained):
+    """Issue 13, case 1: the output resolving to the data file is refused, the data kept."""
+    data = folder / "data.npz"
+    before = data.read_bytes()
+    fails(["transform", trained["spib"][0], data, "--out", data], f"would overwrite {data}")
+    fails(["transform", trained["spib"][0], data, "--out", folder / "data"], "would overwrite")
+    assert data.read_bytes() == before

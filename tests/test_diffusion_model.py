@@ -330,3 +330,45 @@ def test_cli_resume_from_a_corrupt_checkpoint_is_a_one_line_error(trained_run, t
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and "last.pt" in lines[0] and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_resume_with_other_data_or_settings_is_refused_and_writes_nothing(trained_run, tmp_path):
+    """Issue 13, case 2: --resume checks the data's fingerprint and the settings against the
+    run's record before anything is written."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run / "run", run)
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    save_dataset(harmonic_dataset(1000, seed=9), tmp_path / "other.npz")
+    config = tiny_yaml(tmp_path / "tiny.yaml")
+    wider = tmp_path / "wider.yaml"
+    wider.write_text(config.read_text().replace("width: 48", "width: 64"))
+    cases = [
+        (tmp_path / "other.npz", config, "are not the data the run"),
+        (
+            trained_run / "data.npz",
+            wider,
+            "field 'settings.width': is '48' in the run but '64' now",
+        ),
+    ]
+    for data, settings, fragment in cases:
+        argv = ["train", str(data), "--out", str(run), "--config", str(settings), "--seed", "3"]
+        proc = thermogen(*argv, "--resume", "--quiet", cwd=tmp_path)
+        assert proc.returncode == 2 and fragment in proc.stderr, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    again = thermogen(
+        "train",
+        str(trained_run / "data.npz"),
+        "--out",
+        str(run),
+        "--config",
+        str(config),
+        "--seed",
+        "3",
+        "--resume",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert again.returncode == 0, again.stderr  # the same data and settings: a finished run

@@ -215,3 +215,25 @@ def test_the_report_shows_exactly_the_samples_it_is_given(tmp_path, monkeypatch)
         )
     kept = load_dataset(tmp_path / "r_files" / "samples.npz")
     np.testing.assert_array_equal(kept.features, stored.features)
+
+
+def test_outputs_that_would_replace_an_input_are_refused_before_any_work(gauss_kind, tmp_path):
+    """Issue 13, case 1: ``sample --out`` naming the training data, its record or a file of the
+    run folder, or a folder that does not exist, is one line and leaves every file as it was."""
+    data = save_dataset(harmonic(n=200), tmp_path / "data.npz")
+    (tmp_path / "data.run.json").write_text("{}")
+    assert run(["train", data, "--model", "gauss", "--out", tmp_path / "run", "--quiet"])[0] == 0
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    argv = ["sample", tmp_path / "run", "--temperatures", "1.5", "--n", "10", "--out"]
+    for out, fragment in [
+        (data, f"would overwrite {data}"),
+        (tmp_path / "data", f"would overwrite {data}"),  # .npz is appended
+        (tmp_path / "run" / "model.pt.npz", f"would overwrite {tmp_path / 'run'}"),
+        (tmp_path / "nowhere" / "s.npz", "is not a writable folder"),
+    ]:
+        status, _, err = run([*argv, out])
+        assert status == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
+    status, _, err = run(["transform", tmp_path / "run", data, "--out", tmp_path / "cv.npz"])
+    assert status == 2 and "learned collective" in err
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before

@@ -16,26 +16,43 @@ import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from .errors import InputError, UsageError
+from .strict_yaml import MAX_SETTINGS_BYTES, load_settings_text, shown
 
-__all__ = ["dataclass_from_mapping", "load_yaml_mapping"]
+__all__ = ["check_fields", "dataclass_from_mapping", "load_yaml_mapping"]
 
 T = TypeVar("T")
 
 
+def check_fields(config: Any, rules: dict[str, tuple[str, Any]]) -> None:
+    """Raise :class:`UsageError` naming the first field of ``config`` that breaks its rule.
+
+    ``rules`` maps a field name to (the requirement in words, a predicate on the value).
+    """
+    for name, (requirement, valid) in rules.items():
+        value = getattr(config, name)
+        if not valid(value):
+            raise UsageError(
+                f"{type(config).__name__}.{name} must be {requirement}, got {shown(value)}"
+            )
+
+
 def load_yaml_mapping(path: str | Path) -> dict[str, Any]:
-    """The top-level mapping of a YAML file (empty file -> empty mapping)."""
+    """The top-level mapping of a YAML settings file (empty file -> empty mapping), read
+    strictly (:mod:`thermogen.strict_yaml`: no anchors, aliases or repeated keys; at most
+    :data:`~thermogen.strict_yaml.MAX_SETTINGS_BYTES`)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(path, None, "config file not found")
+    if path.stat().st_size > MAX_SETTINGS_BYTES:
+        raise InputError(path, None, f"is larger than {MAX_SETTINGS_BYTES:,} bytes: not settings")
     try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise InputError(path, None, f"is not valid YAML{where}") from None
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(
+            path, None, "is not a text (UTF-8) file: not a YAML settings file"
+        ) from None
+    data = load_settings_text(text, path)
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -124,7 +141,7 @@ def _convert(hint: Any, value: Any, source: str | Path, dotted: str, default: An
         if converted is not _NO_MATCH:
             return converted
     expected = " or ".join(_type_name(o) for o in options)
-    raise InputError(source, dotted, f"must be {expected}, got {value!r}")
+    raise InputError(source, dotted, f"must be {expected}, got {shown(value)}")
 
 
 def _match(option: Any, value: Any, source: str | Path, dotted: str, default: Any = None) -> Any:

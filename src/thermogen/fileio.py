@@ -12,7 +12,7 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["atomic_write", "write_npz"]
+__all__ = ["atomic_write", "check_output", "npz_path", "write_npz"]
 
 
 @contextmanager
@@ -56,15 +56,47 @@ def write_npz(path: str | Path, arrays: dict[str, np.ndarray]) -> Path:
     InputError
         One line naming the file when it cannot be written.
     """
-    target = Path(path)
-    if target.suffix != ".npz":
-        target = target.with_name(target.name + ".npz")
+    target = npz_path(path)
     try:
         with atomic_write(target) as tmp, open(tmp, "wb") as handle:
             np.savez(handle, **arrays)
     except OSError as err:
         raise InputError(target, None, f"cannot be written ({err.strerror or err})") from None
     return target
+
+
+def npz_path(path: str | Path) -> Path:
+    """The file :func:`write_npz` writes for ``path`` (``.npz`` appended when missing)."""
+    target = Path(path)
+    return target if target.suffix == ".npz" else target.with_name(target.name + ".npz")
+
+
+def check_output(outputs: list[Path], protected: list[Path], field: str = "--out") -> None:
+    """Refuse, before any work, outputs that would replace an input or a run folder's file,
+    or that cannot be written (their folder does not exist or is not writable).
+
+    Parameters
+    ----------
+    outputs
+        Every file the command will write (e.g. the ``.npz`` and its ``.run.json``).
+    protected
+        Inputs (files) and run folders (every file inside them is protected).
+    field
+        The option named in the error.
+    """
+    for out in outputs:
+        resolved = out.resolve()
+        for guarded in protected:
+            target = guarded.resolve()
+            if resolved == target or (target.is_dir() and target in resolved.parents):
+                raise InputError(
+                    out,
+                    field,
+                    f"would overwrite {guarded}, an input of this command: choose another",
+                )
+        folder = resolved.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise InputError(out, field, f"cannot be written: {folder} is not a writable folder")
 
 
 def _flush_to_disk(path: Path) -> None:

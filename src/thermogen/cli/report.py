@@ -12,22 +12,22 @@ __all__ = ["add_parser", "handle"]
 
 def handle(args: argparse.Namespace) -> int:
     """Write the report; print where it and its files went."""
-    from ..report.html import write_report
+    from ..pipeline import report_run
 
     temperatures = temperatures_option(args.temperatures)
     if args.samples < 10:
         raise UsageError(f"--samples must be at least 10, got {args.samples}")
-    path = write_report(
+    result = report_run(
         args.run_dir,
+        args.out,
         data=args.data,
         temperatures=temperatures,
-        out=args.out,
+        reference=args.reference,
         n_samples=args.samples,
         seed=args.seed,
         device=args.device,
-        reference=args.reference,
     )
-    print(f"wrote {path} (figures and tables in {path.parent / (path.stem + '_files')})")
+    print(result.summary())
     return 0
 
 

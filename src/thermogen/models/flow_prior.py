@@ -15,6 +15,7 @@ import torch.nn.functional as F
 import zuko
 from torch import nn
 
+from ..config import check_fields
 from ..data.dataset import MultiTempDataset
 from ..train import TrainConfig, seeded
 from .representation import TemperatureScale
@@ -25,7 +26,6 @@ from .spib import (
     SPIBConfig,
     SPIBNet,
     StageTrainer,
-    check_fields,
     spib_loss,
 )
 from .state_thermodynamics import StateCounts, StateThermodynamics

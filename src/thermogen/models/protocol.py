@@ -250,27 +250,24 @@ class Model:
     @classmethod
     def with_seed(cls, config: Any, seed: int) -> Any:
         """``config`` with every training stage seeded by ``seed``."""
-
-        def seeded(node: Any, path: tuple[str, ...]) -> Any:
-            if not path:
-                return replace(node, seed=seed)
-            return replace(node, **{path[0]: seeded(getattr(node, path[0]), path[1:])})
-
-        for path in cls.seed_stages:
-            config = seeded(config, path)
-        return config
+        return cls._in_every_stage(config, seed=seed)
 
     @classmethod
     def with_device(cls, config: Any, device: str) -> Any:
         """``config`` with every training stage on ``device``."""
+        return cls._in_every_stage(config, device=device)
 
-        def placed(node: Any, path: tuple[str, ...]) -> Any:
+    @classmethod
+    def _in_every_stage(cls, config: Any, **values: Any) -> Any:
+        """``config`` with ``values`` set in the ``TrainConfig`` of every training stage."""
+
+        def updated(node: Any, path: tuple[str, ...]) -> Any:
             if not path:
-                return replace(node, device=device)
-            return replace(node, **{path[0]: placed(getattr(node, path[0]), path[1:])})
+                return replace(node, **values)
+            return replace(node, **{path[0]: updated(getattr(node, path[0]), path[1:])})
 
         for path in cls.seed_stages:
-            config = placed(config, path)
+            config = updated(config, path)
         return config
 
     # ------------------------------------------------------------ the shared protocol

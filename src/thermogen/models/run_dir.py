@@ -18,24 +18,38 @@ interrupted one: it ends with the weights an uninterrupted run would have.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..data.dataset import MultiTempDataset
 from ..errors import InputError, UsageError
 from ..fileio import atomic_write
 from ..provenance import run_record, write_json
-from ..train import LOG_COLUMNS, LossFn, TrainConfig, TrainResult, checkpoint_path, train
+from ..train import (
+    LOG_COLUMNS,
+    RESUME_FIXED_FIELDS,
+    LossFn,
+    TrainConfig,
+    TrainResult,
+    checkpoint_path,
+    train,
+)
 from .representation import FeatureScaler, TemperatureScale, standardization_record
 
-__all__ = ["STAGE_COLUMN", "RunDir", "train_stage"]
+__all__ = ["STAGE_COLUMN", "RunDir", "data_fingerprint", "train_stage"]
 
 STAGE_COLUMN = "stage"
 """Column of ``train_log.csv`` naming the training stage of each row."""
+_MAY_CHANGE_ON_RESUME = frozenset(f.name for f in fields(TrainConfig)) - set(RESUME_FIXED_FIELDS)
+"""Training-loop settings a resume may change (time budget, device, threads, log and
+checkpoint intervals); every other setting must be the run's."""
 _ROOT_STAGE = "train"
 """The stage that trains in the run folder itself (``checkpoints/last.pt``)."""
 
@@ -124,19 +138,61 @@ class RunDir:
     ) -> None:
         """Create the folder and write the run record and standardization before training.
 
+        With ``resume`` nothing is written: the data and settings are checked against what the
+        run recorded instead.
+
         Raises
         ------
         UsageError
             ``resume`` with no checkpoint of any stage to resume from.
+        InputError
+            ``resume`` with other data or other settings than the run's (naming what differs).
         """
-        if resume and not self.checkpointed_stages():
-            raise UsageError(
-                "resume=True but there is no checkpoint to resume from: "
-                f"{checkpoint_path(self.path)} does not exist"
-            )
+        if resume:
+            if not self.checkpointed_stages():
+                raise UsageError(
+                    "resume=True but there is no checkpoint to resume from: "
+                    f"{checkpoint_path(self.path)} does not exist"
+                )
+            self._check_same_run(self._record(kind, config, data, seed, {}))
+            return
         self.path.mkdir(parents=True, exist_ok=True)
         write_json(self.record_file, self._record(kind, config, data, seed, {}))
         write_json(self.standardization_file, standardization)
+
+    def _check_same_run(self, now: dict[str, Any]) -> None:
+        """Refuse to resume with data or settings other than the recorded ones (a folder with
+        no record is left to the checkpoints' own checks)."""
+        recorded = self.record()
+        if not recorded:
+            return
+        if (
+            recorded.get("results", {}).get("data_fingerprint")
+            != now["results"]["data_fingerprint"]
+        ):
+            raise InputError(
+                now["settings"]["data"],
+                "data",
+                f"are not the data the run in {self.path} was trained on (a different "
+                "fingerprint of features, temperatures, trajectories and units): resume with "
+                "the run's data, or train into a new folder",
+            )
+        before, after = _flat(recorded.get("settings", {})), _flat(now["settings"])
+        differing = [
+            key
+            for key in sorted(set(before) | set(after))
+            if key != "data"
+            and key.rsplit(".", 1)[-1] not in _MAY_CHANGE_ON_RESUME
+            and before.get(key) != after.get(key)
+        ]
+        if differing:
+            key = differing[0]
+            raise InputError(
+                self.record_file,
+                f"settings.{key}",
+                f"is {before.get(key)!r} in the run but {after.get(key)!r} now: resume with the "
+                "run's own settings, or train into a new folder",
+            )
 
     def finish(self, model: Any, config: Any, data: MultiTempDataset, stages: list[str]) -> Path:
         """Write ``model.pt``, the combined training log of ``stages`` and the final record."""
@@ -159,6 +215,7 @@ class RunDir:
                 "temperatures": data.temperatures,
                 "temperature_unit": data.temperature_unit,
                 "feature_names": list(data.feature_names),
+                "data_fingerprint": data_fingerprint(data),
                 **results,
             },
         )
@@ -201,6 +258,28 @@ class RunDir:
         from .persistence import model_kind
 
         return model_kind(self.path)
+
+
+def _flat(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested settings as ``{"dotted.key": value}`` (lists compared as JSON text)."""
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat |= _flat(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = json.dumps(value)
+    return flat
+
+
+def data_fingerprint(data: MultiTempDataset) -> str:
+    """SHA-256 of a dataset's content: features, temperatures, energies, trajectories (replica,
+    time), periodicity, feature names and units (not where it was read from)."""
+    digest = hashlib.sha256()
+    for array in (data.features, data.temperature, data.energy, data.replica, data.time):
+        digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
+    meta = [list(data.feature_names), np.asarray(data.periodic).tolist(), data.temperature_unit]
+    digest.update(json.dumps([*meta, data.energy_unit]).encode())
+    return digest.hexdigest()
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:

@@ -44,8 +44,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..config import check_fields
 from ..data.dataset import MultiTempDataset
-from ..errors import UsageError
 from ..train import LossFn, TrainConfig, TrainResult, seeded
 from .persistence import (
     data_meta,
@@ -136,14 +136,6 @@ class SPIBConfig:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready settings."""
         return asdict(self)
-
-
-def check_fields(config: Any, rules: dict[str, tuple[str, Any]]) -> None:
-    """Raise :class:`UsageError` naming the first field of ``config`` that breaks its rule."""
-    for name, (requirement, valid) in rules.items():
-        value = getattr(config, name)
-        if not valid(value):
-            raise UsageError(f"{type(config).__name__}.{name} must be {requirement}, got {value!r}")
 
 
 # ---------------------------------------------------------------------- rounds

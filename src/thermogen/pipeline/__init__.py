@@ -8,7 +8,8 @@ returns a result whose ``summary()`` is what the command line prints:
 - :func:`sample_model`: samples at any temperatures (``samples.npz`` and its record);
 - :func:`transform_data`: learned collective variables and states of frames;
 - :func:`melt_model`: state populations with intervals and the van 't Hoff melting curve.
-- :func:`simulate_system`: replica exchange of an analytic system or a molecule.
+- :func:`simulate_system`: replica exchange of an analytic system or a molecule;
+- :func:`report_run`: the self-contained HTML report of a run.
 
 Each checks up front that the model has the capability it needs
 (:func:`thermogen.models.load_run`), with one line naming the kind and what is missing.
@@ -29,6 +30,8 @@ _HOMES = {
     "transform_data": "generation",
     "SimulationResult": "simulation",
     "simulate_system": "simulation",
+    "ReportResult": "reporting",
+    "report_run": "reporting",
     "TrainResult": "training",
     "train_model": "training",
 }

@@ -11,8 +11,8 @@ import numpy as np
 
 from ..data import save_dataset
 from ..data.dataset import MultiTempDataset
-from ..fileio import write_npz
-from ..models import Model, load_run
+from ..fileio import check_output, npz_path, write_npz
+from ..models import Model, RunDir, load_run
 from ..models.protocol import CONFIGURATIONS, SAMPLE, TRANSFORM
 from ..models.requests import check_sample_request
 from ..provenance import run_record, write_json
@@ -85,6 +85,8 @@ def sample_model(
     options = dict(options or {})
     model.check_sample_options(options)
     temps = check_sample_request(temperatures, n)
+    if out is not None:
+        check_output(_written(out), [] if isinstance(run, Model) else _inputs_of_run(run))
     samples = model.sample(temps, n, seed=seed, progress=progress, **options)
     path = record = None
     if out is not None:
@@ -102,6 +104,23 @@ def sample_model(
         )
     what = "frames" if model.can(CONFIGURATIONS) else "latent samples"
     return SampleResult(samples, path, record, n, what, model.sample_summary(samples))
+
+
+def _written(out: str | Path) -> list[Path]:
+    """The files a command writing ``out`` creates: the ``.npz`` and its run record."""
+    path = npz_path(out)
+    return [path, path.with_suffix(".run.json")]
+
+
+def _with_record(path: Path) -> list[Path]:
+    """A data file and the ``.run.json`` beside it (what wrote it)."""
+    return [path, path.with_suffix(".run.json")]
+
+
+def _inputs_of_run(run_dir: str | Path) -> list[Path]:
+    """A run folder and the training data its record names (with that file's record)."""
+    data = RunDir(run_dir).record().get("settings", {}).get("data")
+    return [Path(run_dir), *(_with_record(Path(data)) if data else [])]
 
 
 @dataclass(frozen=True)
@@ -145,6 +164,7 @@ def transform_data(
     ``out`` (``cv``, ``state``, ``temperature``) with a run record beside it."""
     model = load_run(run_dir, TRANSFORM, "transform")
     model.check_compatible(data)
+    check_output(_written(out), [*_inputs_of_run(run_dir), *_with_record(Path(data.source))])
     cv, state = model.transform(data.features)
     path = write_npz(
         out,

@@ -10,7 +10,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import UsageError
+from ..config import check_fields
 
 __all__ = ["RESUME_FIXED_FIELDS", "LossFn", "TrainConfig", "learning_rate_at"]
 
@@ -101,10 +101,7 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name, (requirement, valid) in _CONFIG_RULES.items():
-            value = getattr(self, name)
-            if not valid(value):
-                raise UsageError(f"TrainConfig.{name} must be {requirement}, got {value!r}")
+        check_fields(self, _CONFIG_RULES)
 
 
 def learning_rate_at(step: int, config: TrainConfig) -> float:

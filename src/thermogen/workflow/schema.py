@@ -175,12 +175,14 @@ class ReportSettings:
     reference_kind
         ``"reference"`` (simulation frames) or ``"exact"`` (drawn from the exact density): how
         the reference is labelled.
-    n_samples
-        Generated frames per temperature in the report (at least 10).
-    device
-        Where the model samples: ``cpu``, ``cuda`` or ``auto``.
+    n_samples, device
+        Frames per temperature and device of samples the report would draw itself (at least
+        10; ``cpu``, ``cuda`` or ``auto``), as ``thermogen report --samples --device``. A
+        workflow's report shows the sample step's ``samples.npz`` instead, so these are kept
+        for configs that name them but not used there.
     seed
-        Seed of the report's samples (default: the top-level ``seed``).
+        Seed of the report's data subsampling and noise floors (default: the top-level
+        ``seed``).
     """
 
     temperatures: tuple[float, ...] | str | None = None

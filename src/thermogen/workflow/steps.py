@@ -68,17 +68,17 @@ def report(
     settings: ReportSettings, run_dir: Path, dataset: Any, out: Path, samples: Path | None
 ) -> Path:
     """Write the HTML report as ``thermogen report`` does, showing ``samples`` when given."""
-    from ..report import write_report
+    from ..pipeline import report_run
 
-    return write_report(
+    return report_run(
         run_dir,
-        dataset,
-        settings.temperatures,
         out,
+        data=dataset,
+        temperatures=settings.temperatures,
         samples=samples,
+        reference=settings.reference,
+        reference_kind=settings.reference_kind,
         n_samples=settings.n_samples,
         seed=settings.seed if settings.seed is not None else 0,
         device=settings.device,
-        reference=settings.reference,
-        reference_kind=settings.reference_kind,
-    )
+    ).path
