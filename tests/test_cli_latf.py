@@ -378,7 +378,8 @@ def test_train_device_option_is_honoured_for_latf(folder, tmp_path):
     assert settings["spib"]["train"]["device"] == "cpu" and settings["joint"]["device"] == "cpu"
 
 
-def test_killed_latf_training_resumes_to_the_same_weights(folder, tmp_path):
+@pytest.mark.parametrize("kind", ["latf", "spib"])
+def test_killed_training_resumes_to_the_same_weights(folder, tmp_path, kind):
     """SIGKILL during training, then --resume: the model equals an uninterrupted run's."""
     import signal
     import subprocess
@@ -389,9 +390,9 @@ def test_killed_latf_training_resumes_to_the_same_weights(folder, tmp_path):
         "train",
         str(folder / "data.npz"),
         "--model",
-        "latf",
+        kind,
         "--config",
-        str(folder / "latf.yaml"),
+        str(folder / f"{kind}.yaml"),
         "--seed",
         "1",
         "--quiet",

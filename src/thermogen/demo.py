@@ -85,11 +85,10 @@ def run_demo(
     melting: bool = True,
     progress: bool = True,
 ) -> DemoResult:
-    """Run the demo; writes ``data.npz``, ``diffusion/``, ``samples.npz`` (the generated frames at
-    the held-out and the simulated temperatures, as the report shows them), ``populations.csv``, ``populations.png``,
-    ``run.json``, the HTML report of the diffusion run (``report.html``, against exact frames
-    saved as ``reference_exact.npz``) and, with ``melting``,
-    ``latf/``, ``melting.png`` and ``latent_fes.png``.
+    """Run the demo; writes ``data.npz``, ``diffusion/``, ``samples.npz`` (generated frames at
+    the held-out, then the simulated temperatures: the table and report use these),
+    ``populations.csv``, ``populations.png``, ``run.json``, ``report.html`` (against exact frames,
+    ``reference_exact.npz``) and, with ``melting``, ``latf/``, ``melting.png``, ``latent_fes.png``.
 
     Parameters
     ----------
@@ -125,33 +124,17 @@ def run_demo(
     written, generated_pops = _generate(trained.model, system, dataset, out, seed, progress)
     rows = _rows(system, estimate, generated_pops)
     table_path = _write_table(rows, out / "populations.csv")
-    direct = _direct_populations(system, simulation)
-    diffusion_curve = (
-        np.array(HELD_OUT_TEMPERATURES),
-        generated_pops,
-        np.sqrt(generated_pops * (1 - generated_pops) / N_GENERATED),
-    )
     figure_path = _draw(
         system,
         mbar,
         estimate,
-        direct,
-        diffusion_curve,
+        _direct_populations(system, simulation),
+        _with_binomial_errors(generated_pops),
         written.samples.features[written.samples.temperature == FES_TEMPERATURE],
         out / "populations.png",
     )
     melt = run_melting_demo(out, seed=seed, progress=progress) if melting else None
-    reference = _exact_reference(system, HELD_OUT_TEMPERATURES, N_REFERENCE, seed)
-    report = write_report(
-        out / "diffusion",
-        data_path,
-        HELD_OUT_TEMPERATURES,
-        out / "report.html",
-        samples=written.samples,
-        seed=seed,
-        reference=save_dataset(reference, out / "reference_exact.npz"),
-        reference_kind="exact",
-    )
+    report = _report(system, out, data_path, written.samples, seed)
     settings = {
         "system": system.name,
         "held_out_temperatures": HELD_OUT_TEMPERATURES,
@@ -168,6 +151,31 @@ def run_demo(
     write_json(out / "run.json", run_record("demo", settings, seed, results))
     return DemoResult(
         rows, out, figure_path, table_path, data_path, out / "diffusion", melt, report
+    )
+
+
+def _with_binomial_errors(populations: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The diffusion model's curve for the figure: held-out temperatures (K,), populations
+    (K, B) of its ``N_GENERATED`` samples and their binomial standard errors (K, B)."""
+    error = np.sqrt(populations * (1 - populations) / N_GENERATED)
+    return np.array(HELD_OUT_TEMPERATURES), populations, error
+
+
+def _report(
+    system: MuellerBrown, out: Path, data_path: Path, samples: MultiTempDataset, seed: int
+) -> Path:
+    """``report.html`` of the diffusion run: the written samples against MBAR and exact frames
+    (``reference_exact.npz``) at the held-out temperatures."""
+    reference = _exact_reference(system, HELD_OUT_TEMPERATURES, N_REFERENCE, seed)
+    return write_report(
+        out / "diffusion",
+        data_path,
+        HELD_OUT_TEMPERATURES,
+        out / "report.html",
+        samples=samples,
+        seed=seed,
+        reference=save_dataset(reference, out / "reference_exact.npz"),
+        reference_kind="exact",
     )
 
 

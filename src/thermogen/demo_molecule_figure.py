@@ -17,7 +17,7 @@ from .analysis.ramachandran import (
 from .units import KB_KJ_PER_MOL_K
 
 if TYPE_CHECKING:
-    from .demo_molecule import MoleculeDemoRow
+    from .demo_molecule_table import MoleculeDemoRow
 
 __all__ = ["METHODS", "METHOD_NAMES", "TRAINED_TEMPERATURE", "draw_maps"]
 

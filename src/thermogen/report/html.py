@@ -105,9 +105,8 @@ def write_report(
     Raises
     ------
     InputError
-        One line naming the file, for a missing or damaged run, a data or reference file whose
-        features differ from the model's, samples without a shown temperature, or an output
-        that cannot be written.
+        One line naming the file: a missing or damaged run, data or a reference with other
+        features than the model's, or an output that cannot be written.
     """
     import matplotlib.pyplot as plt
 
@@ -116,33 +115,19 @@ def write_report(
     started = time.perf_counter()
     run = RunDir(run_dir)
     model = load_model(run_dir)
-    record = run.record()
-    dataset = resolve_data(data, record, model.feature_names)
-    unit = model.temperature_unit
-    if reference_kind not in _REFERENCE_KINDS:
-        raise UsageError(
-            f"reference_kind must be one of {_REFERENCE_KINDS}, got {reference_kind!r}"
-        )
-    ref = load_reference(reference, model.feature_names, unit)
-    targets = check_temperatures(temperatures)
-    generates = model.can(CONFIGURATIONS)
-    if ref is not None and not targets.size and generates:
-        targets = ref.temperatures
-    _check_request(model, run.path, dataset, targets)
+    context, ref, targets = _inputs(run, model, data, temperatures, reference, reference_kind)
     files_dir = _files_dir(Path(out))
-    trained = _trained_temperatures(dataset, record)
+    page = Page(files_dir)
     shown = None
-    if generates:
-        wanted = np.union1d(trained, targets)
+    if model.can(CONFIGURATIONS):
+        wanted = np.union1d(context.trained, targets)
         shown = _samples(model, samples, wanted, n_samples, seed, device)
         save_dataset(shown, files_dir / "samples.npz")
-    page = Page(files_dir)
-    if shown is not None:
-        note = _missing_note(shown, np.union1d(trained, targets), unit)
+        note = _missing_note(shown, wanted, context.unit)
         page.notes.extend([note] if note else [])
     with plt.rc_context(PAPER_RC):
-        context = _Context(run.path, model, record, run.training_log(), dataset, trained, unit)
         _build(page, context, ref, reference_kind, targets, shown, seed)
+    dataset = context.dataset
     elapsed = time.perf_counter() - started
     data_line = f" and data <code>{html.escape(dataset.source)}</code>" if dataset else ""
     subtitle = (
@@ -162,6 +147,33 @@ class _Context:
     dataset: MultiTempDataset | None
     trained: np.ndarray
     unit: str
+
+
+def _inputs(
+    run: Any,
+    model: Any,
+    data: str | Path | MultiTempDataset | None,
+    temperatures: Sequence[float] | None,
+    reference: str | Path | MultiTempDataset | None,
+    reference_kind: str,
+) -> tuple[_Context, MultiTempDataset | None, np.ndarray]:
+    """The run's record, log and data, the reference and the target temperatures, checked."""
+    record = run.record()
+    dataset = resolve_data(data, record, model.feature_names)
+    if reference_kind not in _REFERENCE_KINDS:
+        raise UsageError(
+            f"reference_kind must be one of {_REFERENCE_KINDS}, got {reference_kind!r}"
+        )
+    ref = load_reference(reference, model.feature_names, model.temperature_unit)
+    targets = check_temperatures(temperatures)
+    if ref is not None and not targets.size and model.can(CONFIGURATIONS):
+        targets = ref.temperatures
+    _check_request(model, run.path, dataset, targets)
+    trained = _trained_temperatures(dataset, record)
+    context = _Context(
+        run.path, model, record, run.training_log(), dataset, trained, model.temperature_unit
+    )
+    return context, ref, targets
 
 
 def _files_dir(out: Path) -> Path:
