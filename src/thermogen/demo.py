@@ -119,7 +119,13 @@ def run_demo(
     model_config = DiffusionConfig()
     model_config = replace(model_config, train=replace(model_config.train, steps=train_steps))
     trained = train_model(
-        dataset, "diffusion", out / "diffusion", model_config, seed=seed, progress=progress
+        dataset,
+        "diffusion",
+        out / "diffusion",
+        model_config,
+        seed=seed,
+        overwrite=True,
+        progress=progress,
     )
     written, generated_pops = _generate(trained.model, system, dataset, out, seed, progress)
     rows = _rows(system, estimate, generated_pops)

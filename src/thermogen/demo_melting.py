@@ -116,7 +116,7 @@ def run_melting_demo(
         joint=replace(LaTFConfig().joint, steps=DEMO_STEPS[1], seed=seed),
     )
     run_dir = out_dir / "latf"
-    model = train_model(data, "latf", run_dir, config, progress=progress).model
+    model = train_model(data, "latf", run_dir, config, overwrite=True, progress=progress).model
 
     temperatures = np.geomspace(*MELTING_RANGE, 25)
     curve = model.population_curve(temperatures, seed=seed)

@@ -154,7 +154,13 @@ def run_molecule_demo(
     model_config = replace(model_config, train=replace(model_config.train, steps=train_steps))
     started = time.perf_counter()
     trained = train_model(
-        data, "diffusion", out / "diffusion", model_config, seed=seed, progress=progress
+        data,
+        "diffusion",
+        out / "diffusion",
+        model_config,
+        seed=seed,
+        overwrite=True,
+        progress=progress,
     )
     model_config = trained.model.config
     timings["train"] = time.perf_counter() - started

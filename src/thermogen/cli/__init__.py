@@ -9,8 +9,12 @@ stderr with exit status 2 and no traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Callable, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
 from .. import __version__
 from ..errors import ThermogenError
@@ -45,20 +49,47 @@ def _use_file_backend() -> None:
     matplotlib.use("Agg")
 
 
+class _Terminated(BaseException):
+    """SIGTERM, raised where the command is, so that every ``finally`` (temporary files,
+    locks) runs before the process ends."""
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+@contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """Turn SIGTERM into :class:`_Terminated` inside the block (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit status."""
+    """Run the command line; returns the process exit status (2 for a user mistake, 130 for
+    Ctrl-C, 143 for SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     _use_file_backend()
     try:
-        return func(args)
+        with _sigterm_unwinds():
+            return func(args)
     except ThermogenError as err:
         print(f"thermogen {args.command}: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"thermogen {args.command}: interrupted", file=sys.stderr)
         return 130
+    except _Terminated:
+        print(f"thermogen {args.command}: terminated", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # e.g. `thermogen info data.npz | head`: the reader left early
         sys.stderr.close()  # nothing more can be reported; keep Python quiet at exit
         return 0

@@ -31,6 +31,7 @@ def handle(args: argparse.Namespace) -> int:
         seed=args.seed,
         device=args.device,
         resume=args.resume,
+        overwrite=args.overwrite,
         progress=not args.quiet,
     )
     print(result.summary())
@@ -76,6 +77,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--resume",
         action="store_true",
         help="continue a killed training from RUN_DIR's checkpoints",
+    )
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run already in RUN_DIR (kept until the new one has finished)",
     )
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     add_csv_options(train)

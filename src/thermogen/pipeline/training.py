@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..data.dataset import MultiTempDataset
+from ..errors import UsageError
 from ..models import Model, model_class
+from ..models.run_lock import holds_run, locked, replace_folder, sweep_temporary
 
 __all__ = ["TrainResult", "train_model"]
 
@@ -48,6 +51,7 @@ def train_model(
     seed: int | None = None,
     device: str | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     progress: bool = True,
 ) -> TrainResult:
     """Fit a ``kind`` model on ``data`` into ``run_dir``.
@@ -68,8 +72,17 @@ def train_model(
         Puts every training stage on this device (overrides the config's).
     resume
         Continue a killed training from the run folder's checkpoints.
+    overwrite
+        Replace the run already in ``run_dir``: the new run is trained beside it and swapped in
+        only when it has finished, so the folder always holds one consistent run.
     progress
         Show progress bars.
+
+    Raises
+    ------
+    UsageError
+        ``run_dir`` holds a run and neither ``resume`` nor ``overwrite`` is given (or both are),
+        or another process is writing it.
     """
     cls = model_class(kind)
     config = cls.config_class() if config is None else config
@@ -79,5 +92,30 @@ def train_model(
         config = cls.with_device(config, device)
     if resume:
         cls.require("resume", config)
-    model = cls.fit(data, config, run_dir=run_dir, resume=resume, progress=progress)
-    return TrainResult(model, Path(run_dir), data)
+    run_dir = Path(run_dir)
+    with locked(run_dir):
+        sweep_temporary(run_dir)
+        replacing = _check_existing(run_dir, resume, overwrite)
+        target = run_dir.with_name(f".{run_dir.name}.new") if replacing else run_dir
+        if replacing:
+            shutil.rmtree(target, ignore_errors=True)
+        model = cls.fit(data, config, run_dir=target, resume=resume, progress=progress)
+        if replacing:
+            replace_folder(run_dir, target)
+    return TrainResult(model, run_dir, data)
+
+
+def _check_existing(run_dir: Path, resume: bool, overwrite: bool) -> bool:
+    """Whether the run is trained beside an existing one and swapped in (``overwrite``);
+    refuses an existing run without ``resume`` or ``overwrite``."""
+    if resume and overwrite:
+        raise UsageError(
+            "--resume continues the run in the folder, --overwrite replaces it: choose one"
+        )
+    exists = holds_run(run_dir)
+    if exists and not (resume or overwrite):
+        raise UsageError(
+            f"{run_dir} holds a training run already: --resume to continue it, --overwrite to "
+            "replace it (the old run stays until the new one has finished), or choose another --out"
+        )
+    return exists and overwrite

@@ -28,10 +28,13 @@ def simulate(
 
 
 def train(settings: ModelSettings, dataset: Any, run_dir: Path, progress: bool) -> tuple[Any, str]:
-    """Fit the model as ``thermogen train`` does, saved to ``run_dir``; it and a result line."""
+    """Fit the model as ``thermogen train --overwrite`` does (a run of the workflow again
+    replaces its model), saved to ``run_dir``; it and a result line."""
     from ..pipeline import train_model
 
-    result = train_model(dataset, settings.kind, run_dir, settings.config, progress=progress)
+    result = train_model(
+        dataset, settings.kind, run_dir, settings.config, overwrite=True, progress=progress
+    )
     return result.model, result.model.fit_summary()
 
 
