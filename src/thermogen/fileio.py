@@ -12,7 +12,14 @@ import numpy as np
 
 from .errors import InputError
 
-__all__ = ["atomic_write", "check_output", "npz_path", "write_npz"]
+__all__ = [
+    "atomic_write",
+    "available_memory",
+    "byte_size",
+    "check_output",
+    "npz_path",
+    "write_npz",
+]
 
 
 @contextmanager
@@ -97,6 +104,22 @@ def check_output(outputs: list[Path], protected: list[Path], field: str = "--out
         folder = resolved.parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             raise InputError(out, field, f"cannot be written: {folder} is not a writable folder")
+
+
+def available_memory() -> int | None:
+    """Bytes of physical memory available now (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def byte_size(n_bytes: int) -> str:
+    """A byte count in words: ``2.4 GB``."""
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.1f} {unit}"
+    return f"{n_bytes} bytes"
 
 
 def _flush_to_disk(path: Path) -> None:

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
-from ..fileio import write_npz
+from ..fileio import available_memory, byte_size, write_npz
 from .dataset import MultiTempDataset
 
 __all__ = ["load_dataset", "save_dataset"]
@@ -194,7 +194,9 @@ def _npz_fields(path: Path, npz: np.lib.npyio.NpzFile) -> dict[str, object]:
 
 
 def _npz_array(path: Path, npz: np.lib.npyio.NpzFile, name: str) -> np.ndarray:
-    """One array of the archive; corrupt entries and object (pickled) arrays are refused."""
+    """One array of the archive; corrupt entries, object (pickled) arrays and arrays larger than
+    the entry holds or than memory allows (checked from the header, before reading) are refused."""
+    _check_declared_size(path, npz, name)
     try:
         return npz[name]
     except _NPZ_ERRORS:
@@ -204,6 +206,40 @@ def _npz_array(path: Path, npz: np.lib.npyio.NpzFile, name: str) -> np.ndarray:
             "cannot be read: the entry is corrupt or holds Python "
             "objects (pickled data is not loaded, for safety)",
         ) from None
+
+
+def _check_declared_size(path: Path, npz: np.lib.npyio.NpzFile, name: str) -> None:
+    """Refuse an entry whose header declares more bytes than the entry holds, or than half the
+    memory now available, before any of it is read (a hostile header costs nothing)."""
+    member = f"{name}.npy"
+    try:
+        info = npz.zip.getinfo(member)
+        with npz.zip.open(member) as handle:
+            major, _ = np.lib.format.read_magic(handle)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if major == 1
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, _, dtype = read_header(handle)
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile):
+        return  # left to the reader, which names the entry as corrupt
+    declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if declared > info.file_size:
+        raise InputError(
+            path,
+            name,
+            f"declares an array of {byte_size(declared)} (shape {shape}) but the entry holds "
+            f"{byte_size(info.file_size)}: the file is damaged or not what it claims",
+        )
+    available = available_memory()
+    if available is not None and declared > available // 2:
+        raise InputError(
+            path,
+            name,
+            f"holds {byte_size(declared)}, more than half the memory available "
+            f"({byte_size(available)})",
+        )
 
 
 def _strings(path: Path, name: str, value: np.ndarray) -> np.ndarray:

@@ -29,7 +29,7 @@ import torch
 from tqdm import tqdm
 
 from ..data.dataset import MultiTempDataset
-from ..data.splits import train_validation_split
+from ..data.splits import train_validation_indices
 from ..errors import InputError
 from ..train import resolve_device, seeded
 from .diffusion_network import (
@@ -48,7 +48,7 @@ from .persistence import (
 )
 from .protocol import CONFIGURATIONS, LOG_PROB, RESUME, SAMPLE, DataSpec, Model, uses_torch
 from .registry import register
-from .representation import FeatureScaler, TemperatureScale
+from .representation import FeatureScaler, TemperatureScale, fit_scaler
 from .requests import check_sample_request
 from .run_dir import RunDir, train_stage
 from .samplers import (
@@ -129,8 +129,9 @@ class DiffusionModel(Model):
         if weights is not None:
             cls.require("weights")
         data.require_temperatures(2, "the diffusion model")
-        train_set, validation_set = train_validation_split(data, config.validation_fraction)
-        scaler = FeatureScaler.fit(train_set.features, data.periodic)
+        train_index, validation_index = train_validation_indices(data, config.validation_fraction)
+        train_set, validation_set = data.subset(train_index), data.subset(validation_index)
+        scaler = fit_scaler(data, train_index)
         tscale = TemperatureScale.fit(data.temperature)
         with seeded(config.train.seed):
             net = DenoiserNet(scaler.model_dim, tscale.spread, config)

@@ -9,7 +9,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..errors import UsageError
+from ..config import check_fields
 from ..train import TrainConfig
 from .networks import ConditionedResidualMLP, sinusoidal_embedding
 from .schedule import CosineSchedule
@@ -17,6 +17,15 @@ from .schedule import CosineSchedule
 __all__ = ["TEMPERATURE_MODES", "DenoiserNet", "DiffusionConfig", "diffusion_loss", "noise_scale"]
 
 TEMPERATURE_MODES = ("conditional", "scaled-prior")
+_CONFIG_RULES = {
+    "temperature_mode": (f"one of {TEMPERATURE_MODES}", lambda v: v in TEMPERATURE_MODES),
+    "width": ("an integer in [1, 16384]", lambda v: 1 <= v <= 16_384),
+    "blocks": ("an integer in [1, 256]", lambda v: 1 <= v <= 256),
+    "time_features": ("an even integer in [2, 1024]", lambda v: 2 <= v <= 1024 and v % 2 == 0),
+    "final_alpha_bar": ("in (0, 1)", lambda v: 0 < v < 1),
+    "validation_fraction": ("in (0, 1)", lambda v: 0 < v < 1),
+}
+"""The range of every setting, checked when the settings are built (YAML, CLI or Python)."""
 _TEMPERATURE_FREQUENCIES = (math.pi / 4, math.pi / 2)
 """Low frequencies (radians per unit of scaled log T): high ones break extrapolation in T."""
 
@@ -52,10 +61,7 @@ class DiffusionConfig:
     )
 
     def __post_init__(self) -> None:
-        if self.temperature_mode not in TEMPERATURE_MODES:
-            raise UsageError(
-                f"temperature_mode must be one of {TEMPERATURE_MODES}, got {self.temperature_mode!r}"
-            )
+        check_fields(self, _CONFIG_RULES)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready settings."""

@@ -13,7 +13,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FeatureScaler", "TemperatureScale", "standardization_record"]
+from ..data.dataset import MultiTempDataset
+from ..errors import InputError
+
+__all__ = ["FeatureScaler", "TemperatureScale", "fit_scaler", "standardization_record"]
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,30 @@ def _embed(features: np.ndarray, periodic: np.ndarray) -> np.ndarray:
         else:
             columns.append(features[:, j])
     return np.stack(columns, axis=1)
+
+
+def fit_scaler(data: MultiTempDataset, rows: np.ndarray) -> FeatureScaler:
+    """:meth:`FeatureScaler.fit` on ``data``'s frames ``rows`` (an index or mask), refusing a
+    feature whose values are too large to standardize (their spread overflows a float64).
+
+    Raises
+    ------
+    InputError
+        Naming the data's file and the feature.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaler = FeatureScaler.fit(data.features[rows], data.periodic)
+    finite = np.isfinite(scaler.mean) & np.isfinite(scaler.std)
+    if not finite.all():
+        owner = np.repeat(np.arange(data.n_features), np.where(data.periodic, 2, 1))
+        name = data.feature_names[int(owner[np.flatnonzero(~finite)[0]])]
+        raise InputError(
+            data.source,
+            f"features[{name}]",
+            "has values too large to standardize (their spread overflows a float64): check "
+            "the feature's units, or rescale it",
+        )
+    return scaler
 
 
 def standardization_record(

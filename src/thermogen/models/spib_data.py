@@ -12,7 +12,7 @@ from scipy.cluster.vq import kmeans2
 from ..data.dataset import MultiTempDataset
 from ..data.splits import lagged_pairs, train_validation_indices
 from ..errors import InputError
-from .representation import FeatureScaler
+from .representation import FeatureScaler, fit_scaler
 
 if TYPE_CHECKING:
     from .spib import SPIBConfig
@@ -64,7 +64,7 @@ class LaggedData:
                 f"is shorter than the lag ({config.lag} frames): raise "
                 "SPIBConfig.validation_fraction or lower SPIBConfig.lag",
             )
-        scaler = FeatureScaler.fit(dataset.features[parts[0]], dataset.periodic)
+        scaler = fit_scaler(dataset, parts[0])
         data = cls(scaler.encode(dataset.features), log_ratio, weights, pairs[0], pairs[1])
         return data, scaler
 

@@ -11,7 +11,8 @@ import numpy as np
 
 from ..data import save_dataset
 from ..data.dataset import MultiTempDataset
-from ..fileio import check_output, npz_path, write_npz
+from ..errors import InputError
+from ..fileio import available_memory, byte_size, check_output, npz_path, write_npz
 from ..models import Model, RunDir, load_run
 from ..models.protocol import CONFIGURATIONS, SAMPLE, TRANSFORM
 from ..models.requests import check_sample_request
@@ -85,6 +86,7 @@ def sample_model(
     options = dict(options or {})
     model.check_sample_options(options)
     temps = check_sample_request(temperatures, n)
+    _check_memory(n * temps.size, model.data_spec.n_features)
     if out is not None:
         check_output(_written(out), [] if isinstance(run, Model) else _inputs_of_run(run))
     samples = model.sample(temps, n, seed=seed, progress=progress, **options)
@@ -104,6 +106,19 @@ def sample_model(
         )
     what = "frames" if model.can(CONFIGURATIONS) else "latent samples"
     return SampleResult(samples, path, record, n, what, model.sample_summary(samples))
+
+
+def _check_memory(n_samples: int, n_features: int) -> None:
+    """Refuse a request whose samples would not fit in half the memory available now."""
+    needed = 3 * 8 * n_samples * (n_features + 1)  # features, temperatures, the model's copies
+    available = available_memory()
+    if available is not None and needed > available // 2:
+        raise InputError(
+            "sample",
+            "n",
+            f"asks for {n_samples:,} samples, which need about {byte_size(needed)} of memory, "
+            f"more than half of what is available ({byte_size(available)}): ask for fewer",
+        )
 
 
 def _written(out: str | Path) -> list[Path]:
