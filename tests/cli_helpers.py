@@ -12,7 +12,10 @@ def run(argv: list) -> tuple[int, str, str]:
     """Exit status, stdout and stderr of ``thermogen ARGV``."""
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        status = main([str(a) for a in argv])
+        try:
+            status = main([str(a) for a in argv])
+        except SystemExit as exit_:  # argparse's own errors (a bad option value)
+            status = exit_.code
     return status, out.getvalue(), err.getvalue()
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from pathlib import Path
@@ -92,18 +93,28 @@ def dataclass_from_mapping(
     for key, value in data.items():
         dotted = f"{prefix}{key}"
         if key not in fields:
-            close = difflib.get_close_matches(str(key), fields, n=1)
-            hint = (
-                f"; did you mean '{prefix}{close[0]}'?"
-                if close
-                else f"; known keys: {', '.join(fields)}"
-            )
-            raise InputError(source, dotted, f"unknown setting{hint}")
+            raise _unknown_key(source, prefix, key, fields)
         values[key] = _convert(hints[key], value, source, dotted, _field_default(fields[key], base))
     try:
         return cls(**values) if base is None else dataclasses.replace(base, **values)
     except (TypeError, ValueError, UsageError) as err:
         raise InputError(source, prefix.rstrip(".") or None, str(err)) from None
+
+
+_MAX_KEY = 50
+"""Longest unknown key named as a field (longer ones are quoted, cut, in the message)."""
+
+
+def _unknown_key(source: str | Path, prefix: str, key: Any, fields: dict[str, Any]) -> InputError:
+    """The error for ``key``, not a field: named as the field when it reads as one (a short
+    printable string), else quoted in the message of its section."""
+    close = difflib.get_close_matches(str(key), fields, n=1)
+    hint = (
+        f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(fields)}"
+    )
+    if isinstance(key, str) and key.isprintable() and 0 < len(key) <= _MAX_KEY:
+        return InputError(source, f"{prefix}{key}", f"unknown setting{hint}")
+    return InputError(source, prefix.rstrip(".") or None, f"unknown setting {shown(key)}{hint}")
 
 
 _NO_MATCH = object()
@@ -174,7 +185,13 @@ def _match(option: Any, value: Any, source: str | Path, dotted: str, default: An
     if option is int and isinstance(value, int) and not isinstance(value, bool):
         return value
     if option is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            raise InputError(source, dotted, f"is too large for a float: {shown(value)}") from None
+        if not math.isfinite(number):  # .inf and .nan are never a meaningful setting
+            raise InputError(source, dotted, f"must be a finite number, got {number}")
+        return number
     if option is str and isinstance(value, str):
         return value
     return _NO_MATCH

@@ -1,10 +1,20 @@
-"""Errors that describe a user mistake in one line (the CLI prints them without a traceback)."""
+"""Errors that describe a user mistake in one line (the CLI prints them without a traceback), and
+the warning for input that is legal but suspicious."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
-__all__ = ["InputError", "ThermogenError", "UnknownNameError", "UsageError"]
+__all__ = [
+    "InputError",
+    "InputWarning",
+    "NonFiniteSamplesError",
+    "ThermogenError",
+    "UnknownNameError",
+    "UsageError",
+    "warn_input",
+]
 
 
 class ThermogenError(Exception):
@@ -43,3 +53,20 @@ class UnknownNameError(UsageError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class NonFiniteSamplesError(ThermogenError):
+    """A model generated NaN or infinite values: the fault of the run (diverged training, a
+    damaged model file), not of the user's data; callers that know the run name its file."""
+
+
+class InputWarning(UserWarning):
+    """Input that is legal but suspicious (temperatures that look like Celsius, a truncated
+    trajectory, frames out of time order, repeated frames), naming the file and the field and
+    saying what to check. The CLI prints each as one ``warning:`` line."""
+
+
+def warn_input(source: str | Path, field: str | None, problem: str) -> None:
+    """Issue an :class:`InputWarning` worded as :class:`InputError` words its message."""
+    where = f"{source}: field '{field}'" if field else str(source)
+    warnings.warn(InputWarning(f"{where}: {problem}"), stacklevel=3)

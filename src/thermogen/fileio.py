@@ -78,7 +78,9 @@ def npz_path(path: str | Path) -> Path:
     return target if target.suffix == ".npz" else target.with_name(target.name + ".npz")
 
 
-def check_output(outputs: list[Path], protected: list[Path], field: str = "--out") -> None:
+def check_output(
+    outputs: list[Path], protected: list[Path], field: str = "--out", creates_folders: bool = False
+) -> None:
     """Refuse, before any work, outputs that would replace an input or a run folder's file,
     or that cannot be written (their folder does not exist or is not writable).
 
@@ -90,6 +92,9 @@ def check_output(outputs: list[Path], protected: list[Path], field: str = "--out
         Inputs (files) and run folders (every file inside them is protected).
     field
         The option named in the error.
+    creates_folders
+        Whether the command creates missing folders of its outputs: then the nearest existing
+        folder above each output must be writable, else the output's own folder.
     """
     for out in outputs:
         resolved = out.resolve()
@@ -102,6 +107,8 @@ def check_output(outputs: list[Path], protected: list[Path], field: str = "--out
                     f"would overwrite {guarded}, an input of this command: choose another",
                 )
         folder = resolved.parent
+        while creates_folders and not folder.exists() and folder != folder.parent:
+            folder = folder.parent
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             raise InputError(out, field, f"cannot be written: {folder} is not a writable folder")
 

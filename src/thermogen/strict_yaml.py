@@ -9,6 +9,7 @@ objects from tags.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,9 @@ MAX_SETTINGS_BYTES = 1_000_000
 """Largest settings file read (bytes); real ones are a few kB."""
 _SHOWN_CHARS = 100
 """Characters of a value quoted in an error message."""
+MAX_DEPTH = 50
+"""Deepest nesting of lists and mappings read (settings nest a few levels; PyYAML builds
+nested values recursively, so a deeper document would exhaust Python's stack)."""
 
 
 def shown(value: Any) -> str:
@@ -42,14 +46,32 @@ def load_settings_text(text: str, source: str | Path) -> Any:
     if len(text.encode("utf-8", "surrogatepass")) > MAX_SETTINGS_BYTES:
         raise InputError(source, None, f"is larger than {MAX_SETTINGS_BYTES:,} bytes: not settings")
     try:
+        depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             _refuse_anchor(event, source)
+            depth += isinstance(event, yaml.CollectionStartEvent)
+            depth -= isinstance(event, yaml.CollectionEndEvent)
+            if depth > MAX_DEPTH:
+                raise InputError(
+                    source,
+                    None,
+                    f"nests lists or mappings more than {MAX_DEPTH} deep at line "
+                    f"{event.start_mark.line + 1}: not settings",
+                )
         return yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(err, "problem", None) or "is not valid YAML"
+        problem = getattr(err, "problem", None) or getattr(err, "reason", None)  # ReaderError
+        problem = _cut(problem or "unreadable")
         raise InputError(source, None, f"is not valid YAML{where} ({problem})") from None
+
+
+def _cut(problem: str) -> str:
+    """PyYAML's description of a problem on one line, cut to about 200 characters (it may quote
+    a tag or a value whole)."""
+    text = " ".join(problem.split())
+    return text if len(text) <= 2 * _SHOWN_CHARS else text[: 2 * _SHOWN_CHARS - 4] + " ..."
 
 
 def _refuse_anchor(event: yaml.Event, source: str | Path) -> None:
@@ -72,6 +94,13 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[An
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, Hashable):
+            raise yaml.constructor.ConstructorError(
+                None,
+                None,
+                f"a {type(key).__name__} cannot be a key (line {key_node.start_mark.line + 1})",
+                key_node.start_mark,
+            )
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None,
@@ -85,3 +114,24 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[An
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _checked_scalar(tag: str) -> Callable[[_UniqueKeyLoader, yaml.ScalarNode], Any]:
+    """SafeLoader's constructor of the scalar ``tag``, with the Python errors it raises for a
+    malformed value (``!!int x``, ``!!bool maybe``, ``2001-02-30``, an int of 5000 digits)
+    turned into YAML errors at the value's line."""
+    construct = yaml.SafeLoader.yaml_constructors[f"tag:yaml.org,2002:{tag}"]
+
+    def checked(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+        try:
+            return construct(loader, node)
+        except (ValueError, KeyError, IndexError, AttributeError, OverflowError):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown(node.value)} is not a valid {tag}", node.start_mark
+            ) from None
+
+    return checked
+
+
+for _tag in ("bool", "int", "float", "timestamp"):
+    _UniqueKeyLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _checked_scalar(_tag))

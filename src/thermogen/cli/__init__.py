@@ -3,7 +3,9 @@
 One module per subcommand, its parser beside its handler; each handler parses its arguments,
 calls the pipeline (:mod:`thermogen.pipeline`) or another API function and prints the result's
 summary. User mistakes (:class:`~thermogen.errors.ThermogenError`) are printed as one line on
-stderr with exit status 2 and no traceback.
+stderr with exit status 2 and no traceback; suspicious input
+(:class:`~thermogen.errors.InputWarning`) as one ``warning:`` line each. Only a genuine internal
+error prints a traceback, with a line asking for a bug report (exit status 70).
 """
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ import argparse
 import signal
 import sys
 import threading
+import traceback
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from .. import __version__
-from ..errors import ThermogenError
+from ..errors import InputWarning, ThermogenError
 from . import demo, featurize, info, melt, report, run, sample, simulate, train, transform
 from .common import OneLineParser
 
@@ -71,15 +75,53 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextmanager
+def _warnings_as_lines(command: str) -> Iterator[None]:
+    """Inside the block, print every :class:`InputWarning` as one line on stderr (the warnings
+    machinery is restored afterwards; other warnings are shown as Python shows them)."""
+    with warnings.catch_warnings():
+        shown_before = warnings.showwarning
+        warnings.simplefilter("always", InputWarning)
+
+        def show(
+            message: Warning | str,
+            category: type[Warning],
+            filename: str,
+            lineno: int,
+            file: Any = None,
+            line: str | None = None,
+        ) -> None:
+            if issubclass(category, InputWarning):
+                print(f"thermogen {command}: warning: {message}", file=sys.stderr)
+            else:
+                shown_before(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
+def _internal_error(command: str) -> int:
+    """A genuine bug: the traceback, then one line asking for a report (exit status 70)."""
+    traceback.print_exc()
+    print(
+        f"thermogen {command}: internal error in thermogen {__version__} (a bug, not your "
+        "input): please report it to the thermogen developers with the command line, the "
+        "output of `thermogen --version` and the traceback above",
+        file=sys.stderr,
+    )
+    return 70
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the process exit status (2 for a user mistake, 130 for
-    Ctrl-C, 143 for SIGTERM)."""
+    """Run the command line; returns the process exit status (2 for a user mistake, 1 when the
+    system refuses (out of memory, disk full), 70 for an internal error, 130 for Ctrl-C, 143
+    for SIGTERM)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     _use_file_backend()
     try:
-        with _sigterm_unwinds():
+        with _sigterm_unwinds(), _warnings_as_lines(args.command):
             return func(args)
     except ThermogenError as err:
         print(f"thermogen {args.command}: error: {err}", file=sys.stderr)
@@ -93,3 +135,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `thermogen info data.npz | head`: the reader left early
         sys.stderr.close()  # nothing more can be reported; keep Python quiet at exit
         return 0
+    except MemoryError:
+        print(f"thermogen {args.command}: error: out of memory: ask for less", file=sys.stderr)
+        return 1
+    except OSError as err:  # the system refused: disk full, permissions, a vanished file
+        print(f"thermogen {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except Exception:  # last resort: anything else is a bug in thermogen
+        return _internal_error(args.command)

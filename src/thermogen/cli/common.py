@@ -14,6 +14,7 @@ __all__ = [
     "OneLineParser",
     "add_csv_options",
     "csv_options",
+    "device_option",
     "given_options",
     "refuse_options",
     "temperatures_option",
@@ -72,4 +73,15 @@ def temperatures_option(text: str | None) -> np.ndarray | None:
     try:
         return parse_temperatures(text)
     except ValueError as err:
-        raise UsageError(str(err)) from None
+        raise UsageError(f"--temperatures: {err}") from None
+
+
+def device_option(text: str) -> str:
+    """A ``--device`` value, checked to name a device this machine has (an argparse type)."""
+    from ..train import resolve_device
+
+    try:
+        resolve_device(text)
+    except UsageError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    return text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
-from .common import temperatures_option
+from .common import device_option, temperatures_option
 
 __all__ = ["add_parser", "handle"]
 
@@ -67,5 +67,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--samples", type=int, default=2000, help="generated frames per temperature (default 2000)"
     )
     report.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    report.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
+    report.add_argument(
+        "--device", type=device_option, default="cpu", help="cpu (default), cuda or auto"
+    )
     report.set_defaults(func=handle)

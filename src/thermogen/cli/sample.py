@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UsageError
-from .common import given_options, temperatures_option
+from .common import device_option, given_options, temperatures_option
 
 __all__ = ["add_parser", "handle"]
 
@@ -79,6 +79,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(default 20 ode, 25 heun, 50 ddim, 500 ddpm)",
     )
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    sample.add_argument("--device", help="diffusion only: cpu (default), cuda or auto")
+    sample.add_argument(
+        "--device", type=device_option, help="diffusion only: cpu (default), cuda or auto"
+    )
     sample.add_argument("--quiet", action="store_true", help="no progress bar")
     sample.set_defaults(func=handle)

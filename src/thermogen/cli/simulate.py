@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .common import refuse_options
+from .common import refuse_options, temperatures_option
 
 __all__ = ["add_parser", "handle"]
 
@@ -45,7 +45,7 @@ def _settings(args: argparse.Namespace, molecule: bool) -> Any:
     from ..workflow.schema import SimulateSettings
 
     if args.temperatures is not None:
-        temperatures = tuple(parse_temperatures(args.temperatures))
+        temperatures = tuple(temperatures_option(args.temperatures))
     elif molecule:
         temperatures = tuple(parse_temperatures(DEFAULT_LADDER))
     else:

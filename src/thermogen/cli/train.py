@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import add_csv_options, csv_options
+from .common import add_csv_options, csv_options, device_option
 
 __all__ = ["add_parser", "handle"]
 
@@ -71,6 +71,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     train.add_argument(
         "--device",
+        type=device_option,
         help="auto, cpu or cuda for every training stage (overrides the config; default auto)",
     )
     train.add_argument(

@@ -259,6 +259,10 @@ def _checked_trajectory_ids(
             "time",
             "is given without 'replica': frame indices need the trajectory they belong to",
         )
+    if replica is not None and np.any(replica < 0):
+        raise InputError(
+            src, "replica", f"trajectory ids must be non-negative, found {replica.min()}"
+        )
     if time is not None and np.any(time < 0):
         raise InputError(src, "time", "frame indices must be non-negative")
     if time is not None:

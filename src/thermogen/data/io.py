@@ -27,7 +27,6 @@ Every problem with a file raises :class:`~thermogen.errors.InputError` naming th
 
 from __future__ import annotations
 
-import csv
 import zipfile
 import zlib
 from collections.abc import Sequence
@@ -37,15 +36,28 @@ import numpy as np
 
 from ..errors import InputError
 from ..fileio import available_memory, byte_size, write_npz
+from ..strict_yaml import shown
+from .csv_reader import load_csv
 from .dataset import MultiTempDataset
+from .names import check_name, listed
+from .suspicious import warn_if_suspicious
 
 __all__ = ["load_dataset", "save_dataset"]
 
 _ARRAY_KEYS = ("features", "temperature", "energy", "replica", "time", "feature_names", "periodic")
 _UNIT_KEYS = ("temperature_unit", "energy_unit")
 _REQUIRED = ("features", "temperature")
-_CSV_COLUMNS = ("temperature", "energy", "replica", "time")
-_NPZ_ERRORS = (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error)
+_NPZ_ERRORS = (
+    OSError,
+    ValueError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    OverflowError,
+)
+"""What numpy and zipfile raise for a damaged archive (NotImplementedError: an unknown zip
+version or compression method; OverflowError: a dimension beyond int64)."""
 
 
 def load_dataset(
@@ -81,12 +93,13 @@ def load_dataset(
     _check_readable(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return _load_csv(path, temperature_unit or "K", energy_unit or "kJ/mol", periodic)
+        dataset = load_csv(path, temperature_unit or "K", energy_unit or "kJ/mol", periodic)
+        return warn_if_suspicious(dataset)
     if suffix == ".npz":
         _refuse_csv_options(
             path, temperature_unit=temperature_unit, energy_unit=energy_unit, periodic=periodic
         )
-        return _load_npz(path)
+        return warn_if_suspicious(_load_npz(path))
     raise InputError(
         path,
         None,
@@ -155,23 +168,24 @@ def _refuse_csv_options(path: Path, **options: object) -> None:
 
 def _load_npz(path: Path) -> MultiTempDataset:
     """Read the npz schema described in the module docstring."""
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except _NPZ_ERRORS:
-        raise InputError(
-            path,
-            None,
-            "is not a valid .npz file (a zip archive of numpy arrays written by numpy.savez)",
-        ) from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise InputError(
-            path,
-            None,
-            "holds a single .npy array, not an .npz archive of named "
-            "arrays; write it with numpy.savez",
-        )
-    with archive:
-        fields = _npz_fields(path, archive)
+    with path.open("rb") as handle:  # closed here even when numpy fails to open the archive
+        try:
+            archive = np.load(handle, allow_pickle=False)
+        except _NPZ_ERRORS:
+            raise InputError(
+                path,
+                None,
+                "is not a valid .npz file (a zip archive of numpy arrays written by numpy.savez)",
+            ) from None
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise InputError(
+                path,
+                None,
+                "holds a single .npy array, not an .npz archive of named "
+                "arrays; write it with numpy.savez",
+            )
+        with archive:
+            fields = _npz_fields(path, archive)
     return MultiTempDataset(**fields, source=str(path))
 
 
@@ -180,13 +194,13 @@ def _npz_fields(path: Path, npz: np.lib.npyio.NpzFile) -> dict[str, object]:
     keys = set(npz.files)
     for name in _REQUIRED:
         if name not in keys:
-            found = ", ".join(sorted(keys)) or "none"
+            found = listed(sorted(keys)) or "none"
             raise InputError(path, name, f"is missing (required; the file has keys: {found})")
     fields: dict[str, object] = {
         name: _npz_array(path, npz, name) for name in _ARRAY_KEYS if name in keys
     }
     if "feature_names" in fields:
-        fields["feature_names"] = _strings(path, "feature_names", fields["feature_names"])
+        fields["feature_names"] = _feature_names(path, fields["feature_names"])
     for name in _UNIT_KEYS:
         if name in keys:
             fields[name] = _unit(path, name, _npz_array(path, npz, name))
@@ -222,14 +236,23 @@ def _check_declared_size(path: Path, npz: np.lib.npyio.NpzFile, name: str) -> No
                 else np.lib.format.read_array_header_2_0
             )
             shape, _, dtype = read_header(handle)
-    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile):
+    except (KeyError, *_NPZ_ERRORS):
         return  # left to the reader, which names the entry as corrupt
+    if dtype.hasobject:
+        raise InputError(
+            path,
+            name,
+            "cannot be read: it holds Python objects (pickled data), which thermogen never "
+            "loads, for safety; store numbers or strings",
+        )
+    if any(isinstance(n, bool) or n < 0 for n in shape):  # numpy's reader fails on these
+        raise InputError(path, name, f"declares an impossible shape {shown(shape)}: it is damaged")
     declared = int(np.prod(shape, dtype=object)) * dtype.itemsize
     if declared > info.file_size:
         raise InputError(
             path,
             name,
-            f"declares an array of {byte_size(declared)} (shape {shape}) but the entry holds "
+            f"declares an array of {byte_size(declared)} (shape {shown(shape)}) but the entry holds "
             f"{byte_size(info.file_size)}: the file is damaged or not what it claims",
         )
     available = available_memory()
@@ -243,117 +266,29 @@ def _check_declared_size(path: Path, npz: np.lib.npyio.NpzFile, name: str) -> No
 
 
 def _strings(path: Path, name: str, value: np.ndarray) -> np.ndarray:
-    """A str array from stored str or bytes."""
+    """A str array from stored str or bytes (UTF-8)."""
     if value.dtype.kind not in "US":
         raise InputError(path, name, f"must be strings, got dtype {value.dtype}")
-    return value.astype(str)
+    if value.dtype.kind == "U":
+        return value
+    try:
+        return np.char.decode(value, "utf-8")
+    except UnicodeDecodeError:
+        raise InputError(path, name, "holds bytes that are not UTF-8 text") from None
+
+
+def _feature_names(path: Path, value: np.ndarray) -> np.ndarray:
+    """The stored feature names as str, each one printable line of a readable length."""
+    names = _strings(path, "feature_names", value)
+    for position, name in enumerate(names.ravel()):
+        check_name(path, "feature_names", str(name), f"name {position}")
+    return names
 
 
 def _unit(path: Path, name: str, value: np.ndarray) -> str:
     """A unit name stored as a 0-d string array."""
     if value.ndim != 0:
         raise InputError(path, name, f"must be a single string, got shape {value.shape}")
-    return str(_strings(path, name, value)[()])
-
-
-# ---------------------------------------------------------------------- csv
-
-
-def _load_csv(
-    path: Path, temperature_unit: str, energy_unit: str, periodic: Sequence[str] | None
-) -> MultiTempDataset:
-    """Read a CSV file: named columns, features are those not named in ``_CSV_COLUMNS``."""
-    header, rows, lines = _csv_rows(path)
-    if "temperature" not in header:
-        raise InputError(
-            path, "temperature", f"column is missing from the header (found: {', '.join(header)})"
-        )
-    columns = {
-        name: _csv_column(path, name, cells, lines)
-        for name, cells in zip(header, zip(*rows, strict=True), strict=True)
-    }
-    names = [name for name in header if name not in _CSV_COLUMNS]
-    features = np.array([columns[name] for name in names]).reshape(len(names), len(rows)).T
-    return MultiTempDataset(
-        features=np.ascontiguousarray(features),
-        temperature=columns["temperature"],
-        energy=columns.get("energy"),
-        replica=columns.get("replica"),
-        time=columns.get("time"),
-        feature_names=names,
-        periodic=_periodic_mask(path, names, periodic),
-        temperature_unit=temperature_unit,
-        energy_unit=energy_unit,
-        source=str(path),
-    )
-
-
-def _csv_rows(path: Path) -> tuple[list[str], list[list[str]], list[int]]:
-    """Header names, data rows (blank lines skipped) and each row's line number."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = [name.strip() for name in next(reader, [])]
-            rows, lines = [], []
-            for row in reader:
-                if row:
-                    rows.append(row)
-                    lines.append(reader.line_num)
-    except (UnicodeDecodeError, csv.Error):
-        raise InputError(path, None, "is not a readable UTF-8 CSV text file") from None
-    _check_header(path, header)
-    if not rows:
-        raise InputError(path, None, "has a header but no data rows")
-    for row, line in zip(rows, lines, strict=True):
-        if len(row) != len(header):
-            raise InputError(
-                path,
-                None,
-                f"line {line} has {len(row)} cells but the header has {len(header)} columns",
-            )
-    return header, rows, lines
-
-
-def _check_header(path: Path, header: list[str]) -> None:
-    """The header must exist and name every column once."""
-    if not header:
-        raise InputError(path, None, "has no header row (expected e.g. 'temperature,x0,x1')")
-    for position, name in enumerate(header, start=1):
-        if not name:
-            raise InputError(path, None, f"header column {position} has no name")
-        if header.count(name) > 1:
-            raise InputError(path, name, "appears more than once in the header")
-
-
-def _csv_column(path: Path, name: str, cells: Sequence[str], lines: list[int]) -> np.ndarray:
-    """(N,) floats parsed from one column's cells; the first bad cell is reported by line."""
-    try:
-        return np.array(cells, dtype=float)
-    except ValueError:
-        row = next(i for i, cell in enumerate(cells) if not _is_number(cell))
-        raise InputError(
-            path, name, f"has a non-numeric value {cells[row]!r} on line {lines[row]}"
-        ) from None
-
-
-def _is_number(cell: str) -> bool:
-    """Whether ``float`` (the parser numpy uses for strings) accepts the cell."""
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
-def _periodic_mask(path: Path, names: list[str], periodic: Sequence[str] | None) -> np.ndarray:
-    """(D,) bool, True for the feature columns named in ``periodic`` (one name or several)."""
-    wanted = [periodic] if isinstance(periodic, str) else list(periodic or [])
-    unknown = [name for name in wanted if name not in names]
-    if unknown:
-        raise InputError(
-            path,
-            "periodic",
-            f"names {unknown[0]!r}, which is not a feature column "
-            f"(features: {', '.join(names) or 'none'})",
-        )
-    return np.array([name in wanted for name in names], dtype=bool)
+    unit = str(_strings(path, name, value)[()])
+    check_name(path, name, unit, "the unit")
+    return unit

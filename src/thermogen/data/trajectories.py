@@ -23,6 +23,7 @@ from ..errors import InputError, UsageError
 from .dataset import MultiTempDataset
 from .featurize import Featurizer
 from .frame_tables import read_table
+from .suspicious import warn_if_suspicious
 from .trajectory_files import (
     check_first_frame,
     count_frames,
@@ -30,6 +31,7 @@ from .trajectory_files import (
     load_structure,
     load_topology,
     require_file,
+    warn_if_truncated,
 )
 
 __all__ = [
@@ -191,17 +193,19 @@ def featurize_trajectories(
     features, temperature, energy = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
     replica = np.concatenate([np.full(len(p[0]), i) for i, p in enumerate(parts)])
     time = np.concatenate([np.arange(len(p[0])) for p in parts])
-    return MultiTempDataset(
-        features=features,
-        temperature=temperature,
-        energy=energy if has_energy else None,
-        replica=replica,
-        time=time,
-        feature_names=featurizer.names,
-        periodic=featurizer.periodic,
-        temperature_unit="K",
-        energy_unit=energy_unit,
-        source=str(inputs[0].path),
+    return warn_if_suspicious(
+        MultiTempDataset(
+            features=features,
+            temperature=temperature,
+            energy=energy if has_energy else None,
+            replica=replica,
+            time=time,
+            feature_names=featurizer.names,
+            periodic=featurizer.periodic,
+            temperature_unit="K",
+            energy_unit=energy_unit,
+            source=str(inputs[0].path),
+        )
     )
 
 
@@ -227,6 +231,8 @@ def _read_all(
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """:func:`_read_one` of every file in order, under one progress bar over frames."""
     counts = [count_frames(item.path) for item in inputs]
+    for item, count in zip(inputs, counts, strict=True):
+        warn_if_truncated(item.path, count)
     total = None if None in counts else sum(-(-n // stride) for n in counts if n is not None)
     parts = []
     with tqdm(

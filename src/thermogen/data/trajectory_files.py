@@ -15,8 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import mdtraj as md
+import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, warn_input
+
+_SHOWN_CHARS = 150
+"""Characters of a reader's error message quoted in ours."""
 
 __all__ = [
     "check_first_frame",
@@ -25,6 +29,7 @@ __all__ = [
     "load_structure",
     "load_topology",
     "require_file",
+    "warn_if_truncated",
 ]
 
 
@@ -109,6 +114,37 @@ def count_frames(path: Path) -> int | None:
         return None
 
 
+def warn_if_truncated(path: Path, count: int | None) -> None:
+    """Warn when a DCD file's header declares more frames than the file holds (``count``, what
+    MDTraj reads): a run killed while writing, or an incomplete copy."""
+    declared = _dcd_declared_frames(path)
+    if count is not None and declared is not None and declared > count:
+        warn_input(
+            path,
+            None,
+            f"holds {count} whole frames but its header declares {declared}: the file looks "
+            "truncated (a run stopped while writing, or an incomplete copy); only the "
+            f"{count} frames are read",
+        )
+
+
+def _dcd_declared_frames(path: Path) -> int | None:
+    """NSET, the frame count a DCD header declares (None for other files).
+
+    Hand-read because MDTraj reports only the frames the file size allows and prints the
+    header's claim to C-level standard output. The header opens with a Fortran record: its
+    length (int32 84), ``CORD``, then NSET (int32), in the file's byte order.
+    """
+    if path.suffix.lower() != ".dcd":
+        return None
+    with open(path, "rb") as handle:
+        head = handle.read(12)
+    for order in "<>":
+        if len(head) == 12 and np.frombuffer(head[:4], f"{order}i4")[0] == 84:
+            return int(np.frombuffer(head[8:12], f"{order}i4")[0]) if head[4:8] == b"CORD" else None
+    return None
+
+
 def _reading_error(
     path: Path, err: Exception, topology: md.Topology, topology_source: str | Path
 ) -> InputError:
@@ -143,8 +179,11 @@ def _is_openmmtools_store(path: Path) -> bool:
 
 
 def _first_line(err: BaseException) -> str:
+    """The reader's error type and the first line of its message, cut to a readable length."""
     text = str(err).strip()
     first = text.splitlines()[0].strip() if text else ""
+    if len(first) > _SHOWN_CHARS:
+        first = first[: _SHOWN_CHARS - 4] + " ..."
     return f"{type(err).__name__}: {first}" if first else type(err).__name__
 
 

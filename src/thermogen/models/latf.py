@@ -393,7 +393,7 @@ class LaTFModel(LearnedStates, Model):
         net = load_weights(
             skeleton(config.spib, scaler.model_dim, n_states, prior), payload, run_dir
         )
-        counts = StateCounts.from_dict(json.loads(payload["state_counts"]))
+        counts = StateCounts.from_dict(payload.json("state_counts"))
         return cls(config, scaler, tscale, net, spec, counts)
 
 

@@ -9,6 +9,7 @@ Every problem (missing folder or file, damaged file, other kind or format) is a 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 C = TypeVar("C")
+T = TypeVar("T")
 
 FORMAT_VERSION = 2
 """Version of the model-file layout; a file of another version is refused (2: every model
@@ -57,7 +59,26 @@ def write_model_file(run_dir: str | Path, kind: str, meta: dict[str, Any], net: 
     return path
 
 
-def read_model_file(run_dir: str | Path, kind: str) -> dict[str, Any]:
+class ModelEntries(dict):
+    """The entries of a model file: a missing or unreadable entry (a hand-edited or truncated
+    file) is a one-line :class:`InputError` naming the file and the entry."""
+
+    def __init__(self, path: Path, entries: dict[str, Any]) -> None:
+        super().__init__(entries)
+        self.path = path
+
+    def __missing__(self, key: str) -> Any:
+        raise InputError(self.path, key, "is missing: the model file is incomplete; retrain")
+
+    def json(self, key: str) -> Any:
+        """The entry ``key``, stored as JSON text, parsed."""
+        try:
+            return json.loads(self[key])
+        except (TypeError, ValueError):
+            raise InputError(self.path, key, "is not the JSON text thermogen wrote") from None
+
+
+def read_model_file(run_dir: str | Path, kind: str) -> ModelEntries:
     """The payload of ``run_dir/model.pt`` (``weights_only``), checked to be a ``kind`` model."""
     payload = _read_payload(run_dir)
     path = Path(run_dir) / "model.pt"
@@ -85,7 +106,7 @@ def model_kind(run_dir: str | Path) -> str:
     return kind
 
 
-def _read_payload(run_dir: str | Path) -> dict[str, Any]:
+def _read_payload(run_dir: str | Path) -> ModelEntries:
     """The payload of ``run_dir/model.pt`` as a dict, with one-line errors for unreadable files."""
     if not Path(run_dir).is_dir():
         raise InputError(run_dir, None, "is not a run folder (it does not exist)")
@@ -100,13 +121,13 @@ def _read_payload(run_dir: str | Path) -> dict[str, Any]:
         ) from None
     if not isinstance(payload, dict):
         raise InputError(path, None, "is not a thermogen model (no model entries)")
-    return payload
+    return ModelEntries(path, payload)
 
 
-def read_config(cls: type[C], payload: dict[str, Any], run_dir: str | Path) -> C:
+def read_config(cls: type[C], payload: ModelEntries, run_dir: str | Path) -> C:
     """The settings dataclass ``cls`` stored as JSON under ``payload["config"]``."""
     return dataclass_from_mapping(
-        cls, json.loads(payload["config"]), Path(run_dir) / "model.pt", "config."
+        cls, payload.json("config"), Path(run_dir) / "model.pt", "config."
     )
 
 
@@ -135,18 +156,37 @@ def data_meta(
 
 
 def read_data_meta(
-    payload: dict[str, Any],
+    payload: ModelEntries,
 ) -> tuple[DataSpec, FeatureScaler, TemperatureScale | None]:
     """The entries written by :func:`data_meta` (the temperature scale is None when absent)."""
-    spec = json.loads(payload["data_spec"])
-    tscale = payload.get("temperature_scale")
-    return (
-        DataSpec(
-            tuple(spec["feature_names"]),
-            tuple(spec["periodic"]),
-            spec["temperature_unit"],
-            spec["energy_unit"],
-        ),
-        FeatureScaler.from_dict(json.loads(payload["scaler"])),
-        None if tscale is None else TemperatureScale(**json.loads(tscale)),
+    spec = _entry(payload, "data_spec", lambda s: DataSpec(**{k: _listed(v) for k, v in s.items()}))
+    scaler = _entry(payload, "scaler", FeatureScaler.from_dict)
+    if scaler.mean.shape != (len(spec.feature_names),):
+        raise InputError(
+            payload.path,
+            "scaler",
+            f"standardizes {scaler.mean.size} features but the model has "
+            f"{len(spec.feature_names)}: the model file was edited or damaged; retrain",
+        )
+    has_scale = "temperature_scale" in payload
+    tscale = (
+        _entry(payload, "temperature_scale", lambda s: TemperatureScale(**s)) if has_scale else None
     )
+    return spec, scaler, tscale
+
+
+def _entry(payload: ModelEntries, key: str, build: Callable[[Any], T]) -> T:
+    """The JSON entry ``key`` built into an object; InputError when it does not fit."""
+    try:
+        return build(payload.json(key))
+    except InputError:
+        raise
+    except (TypeError, KeyError, ValueError, AttributeError) as err:
+        raise InputError(
+            payload.path, key, f"does not describe a model ({type(err).__name__})"
+        ) from None
+
+
+def _listed(value: Any) -> Any:
+    """JSON lists as the tuples the dataclasses hold."""
+    return tuple(value) if isinstance(value, list) else value

@@ -26,7 +26,7 @@ from typing import Any, ClassVar, TypeVar
 import numpy as np
 
 from ..data.dataset import MultiTempDataset
-from ..errors import InputError, UsageError
+from ..errors import InputError, NonFiniteSamplesError, UsageError
 from ..threads import torch_threads
 
 __all__ = [
@@ -147,7 +147,20 @@ class DataSpec:
     def dataset(
         self, features: np.ndarray, temperature: np.ndarray, source: str = "generated"
     ) -> MultiTempDataset:
-        """Frames (N, D) at temperatures (N,) described by this spec, as a dataset."""
+        """Frames (N, D) at temperatures (N,) described by this spec, as a dataset.
+
+        Raises
+        ------
+        NonFiniteSamplesError
+            Some of ``features`` are NaN or infinite (the model, not the data, is at fault).
+        """
+        bad = ~np.isfinite(features)
+        if bad.any():
+            first = temperature[bad.any(axis=1)][0]
+            raise NonFiniteSamplesError(
+                f"generated {int(bad.sum())} NaN or infinite values (first at T = {first:.4g}): "
+                "the run diverged or its model file is damaged; retrain it"
+            )
         return MultiTempDataset(
             features,
             temperature,

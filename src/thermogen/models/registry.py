@@ -6,16 +6,19 @@ workflow and the report then train, load, sample and report it through the proto
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import InputError
+from ..errors import InputError, NonFiniteSamplesError
 from .protocol import CAPABILITIES, Model
 from .run_dir import RunDir
 
 __all__ = [
     "MODEL_CLASSES",
     "MODEL_CONFIGS",
+    "generated_by",
     "kinds_with",
     "load_model",
     "load_run",
@@ -91,3 +94,14 @@ def load_run(run_dir: str | Path, capability: str | None, command: str) -> Any:
     if capability is not None and not model.can(capability):
         raise InputError(run.model_file, "config", cls.missing(capability, model.config))
     return model
+
+
+@contextmanager
+def generated_by(run_dir: str | Path | None) -> Iterator[None]:
+    """Inside the block, NaN or infinite samples are an :class:`InputError` naming the run's
+    ``model.pt`` (field ``state_dict``): its weights made them, not the user's data."""
+    try:
+        yield
+    except NonFiniteSamplesError as err:
+        where = RunDir(run_dir).model_file if run_dir is not None else "the model in memory"
+        raise InputError(where, "state_dict", str(err)) from None

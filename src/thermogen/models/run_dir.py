@@ -18,14 +18,12 @@ interrupted one: it ends with the weights an uninterrupted run would have.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import math
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from ..data.dataset import MultiTempDataset
@@ -41,6 +39,7 @@ from ..train import (
     checkpoint_path,
     train,
 )
+from .fingerprint import data_fingerprint, data_fingerprints, differing_parts
 from .representation import FeatureScaler, TemperatureScale, standardization_record
 
 __all__ = ["STAGE_COLUMN", "RunDir", "data_fingerprint", "train_stage"]
@@ -166,17 +165,7 @@ class RunDir:
         recorded = self.record()
         if not recorded:
             return
-        if (
-            recorded.get("results", {}).get("data_fingerprint")
-            != now["results"]["data_fingerprint"]
-        ):
-            raise InputError(
-                now["settings"]["data"],
-                "data",
-                f"are not the data the run in {self.path} was trained on (a different "
-                "fingerprint of features, temperatures, trajectories and units): resume with "
-                "the run's data, or train into a new folder",
-            )
+        self._check_same_data(recorded.get("results", {}), now)
         before, after = _flat(recorded.get("settings", {})), _flat(now["settings"])
         differing = [
             key
@@ -193,6 +182,21 @@ class RunDir:
                 f"is {before.get(key)!r} in the run but {after.get(key)!r} now: resume with the "
                 "run's own settings, or train into a new folder",
             )
+
+    def _check_same_data(self, recorded: dict[str, Any], now: dict[str, Any]) -> None:
+        """Refuse data whose fingerprint differs from the recorded one, naming what differs."""
+        if recorded.get("data_fingerprint") == now["results"]["data_fingerprint"]:
+            return
+        parts = recorded.get("data_parts")
+        what = (
+            ", ".join(differing_parts(parts, now["results"]["data_parts"])) if parts else "content"
+        )
+        raise InputError(
+            now["settings"]["data"],
+            "data",
+            f"are not the data the run in {self.path} was trained on (their {what} "
+            "differ): resume with the run's data, or train into a new folder",
+        )
 
     def finish(self, model: Any, config: Any, data: MultiTempDataset, stages: list[str]) -> Path:
         """Write ``model.pt``, the combined training log of ``stages`` and the final record."""
@@ -216,6 +220,7 @@ class RunDir:
                 "temperature_unit": data.temperature_unit,
                 "feature_names": list(data.feature_names),
                 "data_fingerprint": data_fingerprint(data),
+                "data_parts": data_fingerprints(data),
                 **results,
             },
         )
@@ -269,17 +274,6 @@ def _flat(settings: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = json.dumps(value)
     return flat
-
-
-def data_fingerprint(data: MultiTempDataset) -> str:
-    """SHA-256 of a dataset's content: features, temperatures, energies, trajectories (replica,
-    time), periodicity, feature names and units (not where it was read from)."""
-    digest = hashlib.sha256()
-    for array in (data.features, data.temperature, data.energy, data.replica, data.time):
-        digest.update(b"-" if array is None else np.ascontiguousarray(array).tobytes())
-    meta = [list(data.feature_names), np.asarray(data.periodic).tolist(), data.temperature_unit]
-    digest.update(json.dumps([*meta, data.energy_unit]).encode())
-    return digest.hexdigest()
 
 
 def _read_rows(path: Path) -> list[dict[str, Any]]:

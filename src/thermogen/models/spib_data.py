@@ -11,6 +11,7 @@ from scipy.cluster.vq import kmeans2
 
 from ..data.dataset import MultiTempDataset
 from ..data.splits import lagged_pairs, train_validation_indices
+from ..data.suspicious import first_time_reversal
 from ..errors import InputError
 from .representation import FeatureScaler, fit_scaler
 
@@ -94,6 +95,15 @@ def _check_trajectories(dataset: MultiTempDataset, lag: int) -> None:
             "replica",
             "SPIB needs continuous trajectories: give every frame a 'replica' (trajectory id) "
             "and 'time' (frame index), as `thermogen simulate` writes them",
+        )
+    backwards = first_time_reversal(dataset)
+    if backwards is not None:
+        raise InputError(
+            dataset.source,
+            "time",
+            f"runs backwards inside replica {backwards} (in file order): SPIB pairs frames a lag "
+            "apart in time, so each trajectory's frames must come in time order; check how the "
+            "pieces were joined",
         )
     spans = [np.ptp(dataset.time[segment]) for segment in dataset.trajectories().segments]
     longest = int(max(spans))

@@ -12,11 +12,13 @@ import numpy as np
 from ..data import save_dataset
 from ..data.dataset import MultiTempDataset
 from ..errors import InputError
-from ..fileio import available_memory, byte_size, check_output, npz_path, write_npz
-from ..models import Model, RunDir, load_run
+from ..fileio import available_memory, byte_size, write_npz
+from ..models import Model, load_run
 from ..models.protocol import CONFIGURATIONS, SAMPLE, TRANSFORM
+from ..models.registry import generated_by
 from ..models.requests import check_sample_request
 from ..provenance import run_record, write_json
+from .guards import check_outputs, npz_outputs
 
 __all__ = ["SampleResult", "TransformResult", "sample_model", "transform_data"]
 
@@ -88,8 +90,9 @@ def sample_model(
     temps = check_sample_request(temperatures, n)
     _check_memory(n * temps.size, model.data_spec.n_features)
     if out is not None:
-        check_output(_written(out), [] if isinstance(run, Model) else _inputs_of_run(run))
-    samples = model.sample(temps, n, seed=seed, progress=progress, **options)
+        check_outputs(npz_outputs(out), None if isinstance(run, Model) else run)
+    with generated_by(None if isinstance(run, Model) else run):
+        samples = model.sample(temps, n, seed=seed, progress=progress, **options)
     path = record = None
     if out is not None:
         path = save_dataset(samples, out, model.sample_columns(samples))
@@ -119,23 +122,6 @@ def _check_memory(n_samples: int, n_features: int) -> None:
             f"asks for {n_samples:,} samples, which need about {byte_size(needed)} of memory, "
             f"more than half of what is available ({byte_size(available)}): ask for fewer",
         )
-
-
-def _written(out: str | Path) -> list[Path]:
-    """The files a command writing ``out`` creates: the ``.npz`` and its run record."""
-    path = npz_path(out)
-    return [path, path.with_suffix(".run.json")]
-
-
-def _with_record(path: Path) -> list[Path]:
-    """A data file and the ``.run.json`` beside it (what wrote it)."""
-    return [path, path.with_suffix(".run.json")]
-
-
-def _inputs_of_run(run_dir: str | Path) -> list[Path]:
-    """A run folder and the training data its record names (with that file's record)."""
-    data = RunDir(run_dir).record().get("settings", {}).get("data")
-    return [Path(run_dir), *(_with_record(Path(data)) if data else [])]
 
 
 @dataclass(frozen=True)
@@ -179,7 +165,7 @@ def transform_data(
     ``out`` (``cv``, ``state``, ``temperature``) with a run record beside it."""
     model = load_run(run_dir, TRANSFORM, "transform")
     model.check_compatible(data)
-    check_output(_written(out), [*_inputs_of_run(run_dir), *_with_record(Path(data.source))])
+    check_outputs(npz_outputs(out), run_dir, data)
     cv, state = model.transform(data.features)
     path = write_npz(
         out,

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .guards import check_outputs
+
 __all__ = ["ReportResult", "report_run"]
 
 
@@ -48,6 +50,8 @@ def report_run(
     drawn once."""
     from ..report import write_report
 
+    files = Path(out).parent / f"{Path(out).stem}_files"
+    check_outputs([Path(out), files], run_dir, data, reference, samples, creates_folders=True)
     path = write_report(
         run_dir,
         data,

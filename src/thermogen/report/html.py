@@ -111,6 +111,7 @@ def write_report(
     import matplotlib.pyplot as plt
 
     from ..models import RunDir, load_model
+    from ..models.registry import generated_by
 
     started = time.perf_counter()
     run = RunDir(run_dir)
@@ -121,7 +122,8 @@ def write_report(
     shown = None
     if model.can(CONFIGURATIONS):
         wanted = np.union1d(context.trained, targets)
-        shown = _samples(model, samples, wanted, n_samples, seed, device)
+        with generated_by(run_dir):
+            shown = _samples(model, samples, wanted, n_samples, seed, device)
         save_dataset(shown, files_dir / "samples.npz")
         note = _missing_note(shown, wanted, context.unit)
         page.notes.extend([note] if note else [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,15 +39,16 @@ across processes. During validation it is the EMA module, called under ``torch.n
 _CONFIG_RULES: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "steps": ("≥ 1", lambda v: v >= 1),
     "batch_size": ("≥ 1", lambda v: v >= 1),
-    "learning_rate": ("> 0", lambda v: v > 0),
-    "weight_decay": ("≥ 0", lambda v: v >= 0),
+    "learning_rate": ("finite and > 0", lambda v: 0 < v < math.inf),
+    "weight_decay": ("finite and ≥ 0", lambda v: 0 <= v < math.inf),
     "warmup_steps": ("≥ 0", lambda v: v >= 0),
     "min_lr_factor": ("in [0, 1]", lambda v: 0 <= v <= 1),
-    "grad_clip": ("≥ 0 (0 disables clipping)", lambda v: v >= 0),
+    "grad_clip": ("finite and ≥ 0 (0 disables clipping)", lambda v: 0 <= v < math.inf),
     "ema_decay": ("in [0, 1)", lambda v: 0 <= v < 1),
     "validation_interval": ("≥ 1", lambda v: v >= 1),
     "checkpoint_interval": ("≥ 1", lambda v: v >= 1),
-    "time_budget_s": ("None or > 0", lambda v: v is None or v > 0),
+    "time_budget_s": ("None or finite and > 0", lambda v: v is None or 0 < v < math.inf),
+    "device": ("auto, cpu, cuda or cuda:N", lambda v: re.fullmatch(r"auto|cpu|cuda(:\d+)?", v)),
     "threads": ("≥ 1", lambda v: v >= 1),
     "seed": ("≥ 0", lambda v: v >= 0),
 }

@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
 from ..config import dataclass_from_mapping, load_yaml_mapping
 from ..errors import InputError
 from ..pipeline.simulation import MOLECULE_FILE_SUFFIXES
+from ..strict_yaml import load_settings_text, shown
 from .schema import ModelSettings, WorkflowConfig
 from .validation import check_and_resolve, resolve_data
 
@@ -131,11 +131,11 @@ def _parse_override(text: str) -> tuple[str, Any]:
     key = key.strip()
     if not sep or not re.fullmatch(r"[A-Za-z_][\w-]*(\.[A-Za-z_][\w-]*)*", key):
         raise InputError(
-            _COMMAND_LINE, None, f"{text!r} is not KEY=VALUE (e.g. model.train.steps=200)"
+            _COMMAND_LINE, None, f"{shown(text)} is not KEY=VALUE (e.g. model.train.steps=200)"
         )
-    try:
-        parsed = yaml.safe_load(value)
-    except yaml.YAMLError:
+    try:  # read strictly: plain PyYAML raises ValueError for 2001-02-30, !!int x, ...
+        parsed = load_settings_text(value, _COMMAND_LINE)
+    except InputError:
         parsed = value
     if ":" in value and isinstance(parsed, int | float):
         parsed = value  # a ladder TMIN:TMAX:N, not YAML 1.1's base-60 number
@@ -158,7 +158,7 @@ def _set_dotted(raw: dict[str, Any], key: str, value: Any) -> None:
         if not isinstance(node, dict):
             where = ".".join(parts[: depth + 1])
             raise InputError(
-                _COMMAND_LINE, key, f"cannot be set: '{where}' is {node!r}, not a mapping"
+                _COMMAND_LINE, key, f"cannot be set: '{where}' is {shown(node)}, not a mapping"
             )
     node[parts[-1]] = value
 
@@ -192,7 +192,7 @@ def _build(raw: dict[str, Any], source: str) -> WorkflowConfig:
             raise InputError(
                 source,
                 key,
-                f"is the number {value!r}: write a list [T1, T2, ...] or a quoted ladder "
+                f"is the number {shown(value)}: write a list [T1, T2, ...] or a quoted ladder "
                 "'TMIN:TMAX:N' (YAML reads an unquoted 1:5:4 as a base-60 number)",
             )
     if "source" in raw:
@@ -200,7 +200,14 @@ def _build(raw: dict[str, Any], source: str) -> WorkflowConfig:
     top = {key: value for key, value in raw.items() if key != "model"}
     config = dataclass_from_mapping(WorkflowConfig, top, source)
     model = _model_settings(raw.get("model"), config.seed, source)
-    return check_and_resolve(dataclasses.replace(config, model=model, source=source))
+    try:
+        return check_and_resolve(dataclasses.replace(config, model=model, source=source))
+    except OSError as err:  # checking that a named file exists: a name too long, no access
+        raise InputError(
+            source,
+            None,
+            f"names a path that cannot be used ({err.strerror}): {shown(err.filename)}",
+        ) from None
 
 
 def _model_settings(raw: Any, seed: int, source: str) -> ModelSettings:
@@ -209,11 +216,11 @@ def _model_settings(raw: Any, seed: int, source: str) -> ModelSettings:
 
     raw = {} if raw is None else raw
     if not isinstance(raw, dict):
-        raise InputError(source, "model", f"must be a mapping of settings, got {raw!r}")
+        raise InputError(source, "model", f"must be a mapping of settings, got {shown(raw)}")
     kind = raw.get("kind", "diffusion")
-    if kind not in MODEL_CONFIGS:
+    if not isinstance(kind, str) or kind not in MODEL_CONFIGS:
         raise InputError(
-            source, "model.kind", f"must be one of {', '.join(MODEL_CONFIGS)}, got {kind!r}"
+            source, "model.kind", f"must be one of {', '.join(MODEL_CONFIGS)}, got {shown(kind)}"
         )
     settings = {key: value for key, value in raw.items() if key != "kind"}
     for path in model_class(kind).seed_stages:

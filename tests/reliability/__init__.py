@@ -1,0 +1,1 @@
+"""Reliability: bad, hostile and suspicious input."""
