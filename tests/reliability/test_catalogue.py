@@ -487,6 +487,18 @@ def npz_holding_pickled_objects(w, tmp):
     return ["info", npz_of(tmp, features=np.array([{"a": 1}] * 400, dtype=object))]
 
 
+@case("enc.npz", "features", "cannot be read")
+def npz_with_an_entry_marked_encrypted(w, tmp):
+    archive = bytearray(w.data.read_bytes())
+    for signature, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = archive.find(signature)
+        while start != -1:
+            archive[start + flag_offset] |= 1  # general-purpose flag bit 0: encrypted
+            start = archive.find(signature, start + 4)
+    (tmp / "enc.npz").write_bytes(bytes(archive))
+    return ["info", tmp / "enc.npz"]
+
+
 @case("bad.npz", "time", "repeats")
 def frame_index_repeated_in_a_trajectory(w, tmp):
     return ["info", npz_of(tmp, time=np.zeros(400, dtype=int))]

@@ -12,6 +12,8 @@ __all__ = ["add_parser", "handle"]
 def handle(args: argparse.Namespace) -> int:
     """Read the settings and the data, train, print how training ended."""
     from ..config import dataclass_from_mapping, load_yaml_mapping
+
+    settings = None if args.config is None else load_yaml_mapping(args.config)  # before torch
     from ..data import load_dataset
     from ..models import model_class
     from ..pipeline import train_model
@@ -19,8 +21,8 @@ def handle(args: argparse.Namespace) -> int:
     cls = model_class(args.model, "train", "--model")
     config = (
         None
-        if args.config is None
-        else dataclass_from_mapping(cls.config_class, load_yaml_mapping(args.config), args.config)
+        if settings is None
+        else dataclass_from_mapping(cls.config_class, settings, args.config)
     )
     dataset = load_dataset(args.data, **csv_options(args))
     result = train_model(

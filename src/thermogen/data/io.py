@@ -55,9 +55,11 @@ _NPZ_ERRORS = (
     zlib.error,
     NotImplementedError,
     OverflowError,
+    RuntimeError,
 )
 """What numpy and zipfile raise for a damaged archive (NotImplementedError: an unknown zip
-version or compression method; OverflowError: a dimension beyond int64)."""
+version or compression method; OverflowError: a dimension beyond int64; RuntimeError: an entry
+marked encrypted)."""
 
 
 def load_dataset(
