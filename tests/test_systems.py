@@ -138,7 +138,14 @@ def test_mueller_brown_minor_basins_rare_when_cold_and_populated_when_hot():
 
 
 def test_registry_knows_every_system_and_rejects_unknown_names():
-    assert set(SYSTEMS) == {"mueller-brown", "double-well", "three-hole", "two-state", "lj7"}
+    assert set(SYSTEMS) == {
+        "mueller-brown",
+        "double-well",
+        "three-hole",
+        "two-state",
+        "lj7",
+        "many-well-32",
+    }
     assert isinstance(get_system("three-hole"), ThreeHole)
     with pytest.raises(KeyError, match="mueller-brown"):
         get_system("muller")

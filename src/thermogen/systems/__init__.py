@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..errors import UnknownNameError
 from .base import AnalyticSystem, GridReference, SimulationSystem
 from .lj7 import LJ7
+from .many_well import ManyWell32
 from .molecules import (
     MOLECULES,
     MolecularSystem,
@@ -23,6 +24,7 @@ __all__ = [
     "AnalyticSystem",
     "DoubleWell",
     "GridReference",
+    "ManyWell32",
     "MolecularSystem",
     "MoleculeConfig",
     "MuellerBrown",
@@ -36,7 +38,7 @@ __all__ = [
 ]
 
 SYSTEMS: dict[str, type[SimulationSystem]] = {
-    cls.name: cls for cls in (MuellerBrown, DoubleWell, ThreeHole, TwoStateFolding, LJ7)
+    cls.name: cls for cls in (MuellerBrown, DoubleWell, ThreeHole, TwoStateFolding, LJ7, ManyWell32)
 }
 """Built-in systems by name."""
 
