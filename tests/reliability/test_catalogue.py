@@ -211,16 +211,6 @@ def config_alias_bomb(w, tmp):
     return train_with(w, tmp, "\n".join(levels) + "\nwidth: *i\n")
 
 
-@case("c.yaml", "width")
-def config_huge_value_is_quoted_short(w, tmp):
-    return train_with(w, tmp, {"width": "9" * 200_000})
-
-
-@case("c.yaml", "larger than")
-def config_larger_than_the_cap(w, tmp):
-    return train_with(w, tmp, "# padding\n" * 200_000 + "width: 8\n")
-
-
 @case("huge.npz", "features", "declares an array of")
 def npz_header_of_gigabytes(w, tmp):
     return ["info", npz_declaring(tmp / "huge.npz", (300_000_000, 2))]
@@ -265,31 +255,6 @@ def energies_not_finite(w, tmp):
 
 
 # ------------------------------------------------ 10: tracebacks before
-
-
-@case("c.yaml", "time_features", "even")
-def time_features_odd(w, tmp):
-    return train_with(w, tmp, {"time_features": 7})
-
-
-@case("c.yaml", "validation_fraction")
-def validation_fraction_above_one(w, tmp):
-    return train_with(w, tmp, {"validation_fraction": 1.5})
-
-
-@case("c.yaml", "final_alpha_bar")
-def final_alpha_bar_above_one(w, tmp):
-    return train_with(w, tmp, {"final_alpha_bar": 1.5})
-
-
-@case("c.yaml", "final_alpha_bar")
-def final_alpha_bar_zero(w, tmp):
-    return train_with(w, tmp, {"final_alpha_bar": 0})
-
-
-@case("c.yaml", "width")
-def width_of_a_hundred_million(w, tmp):
-    return train_with(w, tmp, {"width": 100_000_000})
 
 
 @case("c.yaml", "is not a text (UTF-8) file")
@@ -387,47 +352,7 @@ def device_unknown(w, tmp):
     return [*sample_from(w.run, tmp / "s.npz"), "--device", "toaster"]
 
 
-@case("c.yaml", "train.learning_rate", "must be a finite number")
-def learning_rate_infinite(w, tmp):
-    return train_with(w, tmp, "train:\n  learning_rate: .inf\n")
-
-
-@case("c.yaml", "train", "TrainConfig.device")
-def device_unknown_in_the_config(w, tmp):
-    return train_with(w, tmp, {"train": {"device": "toaster"}})
-
-
 # ------------------------------------------------ 12: silent accepts before
-
-
-@case("c.yaml", "width", "'128'")
-def numeric_string_for_a_number(w, tmp):
-    return train_with(w, tmp, {"width": "128"})
-
-
-@case("c.yaml", "'width' is given twice")
-def duplicate_yaml_keys(w, tmp):
-    return train_with(w, tmp, "width: 8\nwidth: 16\n")
-
-
-@case("c.yaml", "width")
-def width_zero(w, tmp):
-    return train_with(w, tmp, {"width": 0})
-
-
-@case("c.yaml", "blocks")
-def blocks_negative(w, tmp):
-    return train_with(w, tmp, {"blocks": -1})
-
-
-@case("c.yaml", "train", "TrainConfig.steps must be ≥ 1")
-def steps_zero(w, tmp):
-    return train_with(w, tmp, {"train": {"steps": 0}})
-
-
-@case("c.yaml", "train", "TrainConfig.batch_size must be ≥ 1")
-def batch_size_negative(w, tmp):
-    return train_with(w, tmp, {"train": {"batch_size": -5}})
 
 
 @case("bad.npz", "replica", "negative")
@@ -516,21 +441,6 @@ def csv_with_words_for_numbers(w, tmp):
     return ["info", tmp / "words.csv"]
 
 
-@case("c.yaml", "wdth", "did you mean 'width'")
-def config_key_misspelled(w, tmp):
-    return train_with(w, tmp, {"wdth": 8})
-
-
-@case("c.yaml", "mapping")
-def config_not_a_mapping(w, tmp):
-    return train_with(w, tmp, "- 1\n- 2\n")
-
-
-@case("c.yaml", "python")
-def config_with_a_python_tag(w, tmp):
-    return train_with(w, tmp, "width: !!python/object/apply:os.system ['echo hi']\n")
-
-
 @case("--model", "transformer")
 def model_kind_unknown(w, tmp):
     return ["train", w.data, "--model", "transformer", "--out", tmp / "r", "--quiet"]
@@ -592,6 +502,51 @@ def workflow_with_an_unknown_section(w, tmp):
 @case("--temperatures")
 def simulate_a_ladder_that_is_not_numbers(w, tmp):
     return ["simulate", "double-well", "--temperatures", "hot,cold", "--out", tmp / "d.npz"]
+
+
+SETTINGS_CASES = {
+    "config_huge_value_is_quoted_short": ({"width": "9" * 200_000}, ("c.yaml", "width")),
+    "config_larger_than_the_cap": (
+        "# padding\n" * 200_000 + "width: 8\n",
+        ("c.yaml", "larger than"),
+    ),
+    "time_features_odd": ({"time_features": 7}, ("c.yaml", "time_features", "even")),
+    "validation_fraction_above_one": (
+        {"validation_fraction": 1.5},
+        ("c.yaml", "validation_fraction"),
+    ),
+    "final_alpha_bar_above_one": ({"final_alpha_bar": 1.5}, ("c.yaml", "final_alpha_bar")),
+    "final_alpha_bar_zero": ({"final_alpha_bar": 0}, ("c.yaml", "final_alpha_bar")),
+    "width_of_a_hundred_million": ({"width": 100_000_000}, ("c.yaml", "width")),
+    "learning_rate_infinite": (
+        "train:\n  learning_rate: .inf\n",
+        ("c.yaml", "train.learning_rate", "must be a finite number"),
+    ),
+    "device_unknown_in_the_config": (
+        {"train": {"device": "toaster"}},
+        ("c.yaml", "train", "TrainConfig.device"),
+    ),
+    "numeric_string_for_a_number": ({"width": "128"}, ("c.yaml", "width", "'128'")),
+    "duplicate_yaml_keys": ("width: 8\nwidth: 16\n", ("c.yaml", "'width' is given twice")),
+    "width_zero": ({"width": 0}, ("c.yaml", "width")),
+    "blocks_negative": ({"blocks": -1}, ("c.yaml", "blocks")),
+    "steps_zero": ({"train": {"steps": 0}}, ("c.yaml", "train", "TrainConfig.steps must be ≥ 1")),
+    "batch_size_negative": (
+        {"train": {"batch_size": -5}},
+        ("c.yaml", "train", "TrainConfig.batch_size must be ≥ 1"),
+    ),
+    "config_key_misspelled": ({"wdth": 8}, ("c.yaml", "wdth", "did you mean 'width'")),
+    "config_not_a_mapping": ("- 1\n- 2\n", ("c.yaml", "mapping")),
+    "config_with_a_python_tag": (
+        "width: !!python/object/apply:os.system ['echo hi']\n",
+        ("c.yaml", "python"),
+    ),
+}
+"""Cases that are a settings file alone: name -> (its contents, the fragments of the error)."""
+CASES.extend(
+    pytest.param(lambda w, tmp, text=text: train_with(w, tmp, text), fragments, id=name)
+    for name, (text, fragments) in SETTINGS_CASES.items()
+)
 
 
 def snapshot(*folders: Path) -> dict[Path, bytes]:
