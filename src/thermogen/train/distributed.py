@@ -62,6 +62,11 @@ def resolve_device(spec: str = "auto", local_rank: int | None = None) -> torch.d
     if device.type == "cuda":
         if not torch.cuda.is_available():
             raise UsageError(f"device {spec!r} asked for, but CUDA is not available; use cpu")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise UsageError(
+                f"device {spec!r} asked for, but this machine has "
+                f"{torch.cuda.device_count()} CUDA devices (cuda:0 ...)"
+            )
         if device.index is None:
             index = int(os.environ.get("LOCAL_RANK", "0")) if local_rank is None else local_rank
             device = torch.device("cuda", index)
