@@ -81,6 +81,28 @@ def test_sampling_is_repeatable_and_survives_save_and_load(fitted, tmp_path):
     )
 
 
+def test_a_run_on_angle_features_survives_save_and_load(tmp_path):
+    """Angles are standardized as (cos, sin) pairs, so the stored scaler is wider than the
+    feature list; loading must accept it (a length check once refused every angle run)."""
+    rng = np.random.default_rng(3)
+    temps = np.repeat([1.0, 2.0], 200)
+    data = MultiTempDataset(
+        np.column_stack([rng.uniform(-np.pi, np.pi, temps.size), rng.normal(size=temps.size)]),
+        temps,
+        periodic=np.array([True, False]),
+        temperature_unit="reduced",
+        energy_unit="reduced",
+    )
+    model = DiffusionModel.fit(
+        data, replace(TINY, train=replace(TINY.train, steps=5)), progress=False
+    )
+    model.save(tmp_path)
+    loaded = DiffusionModel.load(tmp_path)
+    np.testing.assert_array_equal(
+        model.sample(1.5, 20, seed=1).features, loaded.sample(1.5, 20, seed=1).features
+    )
+
+
 def test_exact_sampler_density_gives_boltzmann_weights_with_high_ess(fitted):
     """Importance weights exp(-U/T)/q of the model's own samples correct its errors: the weighted
     second moment matches the exact <x^2> = T."""

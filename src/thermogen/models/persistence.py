@@ -14,6 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -161,12 +162,14 @@ def read_data_meta(
     """The entries written by :func:`data_meta` (the temperature scale is None when absent)."""
     spec = _entry(payload, "data_spec", lambda s: DataSpec(**{k: _listed(v) for k, v in s.items()}))
     scaler = _entry(payload, "scaler", FeatureScaler.from_dict)
-    if scaler.mean.shape != (len(spec.feature_names),):
+    n_features = len(spec.feature_names)
+    embedded = n_features + int(np.count_nonzero(scaler.periodic))
+    if scaler.periodic.shape != (n_features,) or scaler.mean.shape != (embedded,):
         raise InputError(
             payload.path,
             "scaler",
-            f"standardizes {scaler.mean.size} features but the model has "
-            f"{len(spec.feature_names)}: the model file was edited or damaged; retrain",
+            f"standardizes {scaler.periodic.size} features but the model has "
+            f"{n_features}: the model file was edited or damaged; retrain",
         )
     has_scale = "temperature_scale" in payload
     tscale = (
