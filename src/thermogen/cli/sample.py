@@ -34,6 +34,8 @@ def handle(args: argparse.Namespace) -> int:
         seed=args.seed,
         options=options,
         progress=not args.quiet,
+        structures=args.structures,
+        molecule=args.molecule,
     )
     print(result.summary())
     return 0
@@ -81,6 +83,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sample.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     sample.add_argument(
         "--device", type=device_option, help="diffusion only: cpu (default), cuda or auto"
+    )
+    sample.add_argument(
+        "--structures",
+        help="runs on internal coordinates: write the generated structures to this trajectory "
+        "file (.dcd, .xtc, .pdb, ...; nm) with the topology OUT.pdb beside it",
+    )
+    sample.add_argument(
+        "--molecule",
+        help="with --structures: a built-in molecule (alanine-dipeptide, ...) or molecule "
+        "FILE.yaml whose OpenMM potential energies (kJ/mol) are stored as 'energy' in --out",
     )
     sample.add_argument("--quiet", action="store_true", help="no progress bar")
     sample.set_defaults(func=handle)

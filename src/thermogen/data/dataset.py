@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ..errors import InputError
+from ..structures.zmatrix import InternalCoordinates
 from ..units import ENERGY_UNITS, KCAL_TO_KJ, TEMPERATURE_UNITS, thermal_energy
 from .trajectory_index import Trajectories
 
@@ -47,6 +48,9 @@ class MultiTempDataset:
         ``"K"`` (default) or ``"reduced"`` (k_B = 1).
     energy_unit
         ``"kJ/mol"`` (default), ``"kcal/mol"`` (converted on construction) or ``"reduced"``.
+    internal_coordinates
+        The molecule's Z-matrix when the features are its internal coordinates (then the
+        features are exactly its columns, and structures can be rebuilt from them), or None.
     source
         Where the data came from; used in error messages.
 
@@ -68,6 +72,7 @@ class MultiTempDataset:
     periodic: np.ndarray | None = None
     temperature_unit: str = "K"
     energy_unit: str = "kJ/mol"
+    internal_coordinates: InternalCoordinates | None = None
     source: str = field(default="<memory>", compare=False)
 
     def __post_init__(self) -> None:
@@ -81,6 +86,7 @@ class MultiTempDataset:
         names = _checked_names(self.feature_names, src, d)
         periodic = _checked_periodic(self.periodic, src, d)
         features = _check_angles(features, periodic, names, src)
+        _check_internal(self.internal_coordinates, names, periodic, src)
 
         for name, value in [
             ("features", features),
@@ -181,6 +187,22 @@ class MultiTempDataset:
                 "energy",
                 f"{purpose} needs potential energies, but the dataset has none",
             )
+
+
+def _check_internal(
+    internal: InternalCoordinates | None, names: tuple[str, ...], periodic: np.ndarray, src: str
+) -> None:
+    """Refuse a Z-matrix whose coordinates are not the features' columns, in order, with the
+    torsions (and only they) periodic."""
+    if internal is None:
+        return
+    if names != internal.feature_names or not np.array_equal(periodic, internal.periodic):
+        raise InputError(
+            src,
+            "internal_coordinates",
+            f"describes {internal.n_features} internal coordinates of {internal.n_atoms} atoms, "
+            f"which are not the {len(names)} feature columns",
+        )
 
 
 def _checked_features(value: object, src: str) -> np.ndarray:

@@ -22,14 +22,17 @@ __all__ = [
 ]
 
 ANGLE_KINDS = ("phi", "psi", "omega", "chi1")
-FEATURE_KINDS = (*ANGLE_KINDS, "distances", "contacts", "rg", "rmsd")
+FEATURE_KINDS = (*ANGLE_KINDS, "distances", "contacts", "rg", "rmsd", "internal")
 DEFAULT_SELECTION = {
     "distances": "name CA",
     "contacts": "name CA",
     "rg": "all",
     "rmsd": "not element H",
+    "internal": "HBonds",
 }
 """Selection of a kind whose spec gives none (angle kinds default to every residue)."""
+INTERNAL_RULES = ("HBonds", "none", "AllBonds")
+"""``internal:RULE``: which bond lengths are constrained (and so not features)."""
 DEFAULT_CUTOFF = 0.8
 """Contact cutoff in nm."""
 
@@ -65,6 +68,11 @@ class FeatureSpec:
         if self.cutoff is not None and not (np.isfinite(self.cutoff) and self.cutoff > 0):
             raise UsageError(
                 f"--features: the contact cutoff must be a positive distance in nm, got {self.cutoff:g}"
+            )
+        if self.kind == "internal" and self.selection not in (None, *INTERNAL_RULES):
+            raise UsageError(
+                f"--features: internal:{self.selection} names no constraint rule; use "
+                f"{', '.join(f'internal:{rule}' for rule in INTERNAL_RULES)} (bonds held fixed)"
             )
 
     def __str__(self) -> str:

@@ -30,6 +30,13 @@ atom selection language (``name CA``, ``backbone``, ``resid 0 to 5 and not eleme
     RMSD in nm to a reference structure after optimal superposition of the selected atoms
     (default heavy atoms, ``not element H``); the reference must have the same selected atoms.
     Named ``rmsd`` or ``rmsd:SELECTION``.
+``internal[:RULE]``
+    Every internal coordinate of the molecule along an automatic Z-matrix
+    (:mod:`thermogen.structures.zmatrix`): free bond lengths (nm), bond angles and torsions
+    (radians, periodic), backbone torsions named ``phi:RES``/``psi:RES``. ``RULE`` says which
+    bonds are constrained and left out: ``HBonds`` (default), ``none`` or ``AllBonds``. The
+    dataset keeps the Z-matrix, so ``thermogen sample --structures`` can rebuild structures.
+    Not combined with other features.
 
 Examples: ``"phi,psi"``, ``"phi,psi,chi1:resname LEU"``, ``"distances:name CA"``, ``"rg"``,
 ``"rmsd:backbone"``, ``"contacts:name CA:0.8"``. Residues are labelled ``NAMEresSeq`` (as in
@@ -42,12 +49,14 @@ default); Rg and RMSD assume molecules that are whole (not split across the peri
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import mdtraj as md
 import numpy as np
 
 from ..errors import UsageError
+from ..structures.zmatrix import InternalCoordinates, build_internal_coordinates
 from .feature_blocks import resolve_features
 from .feature_spec import ANGLE_KINDS, DEFAULT_CUTOFF, FEATURE_KINDS, FeatureSpec, parse_features
 
@@ -114,6 +123,12 @@ class Featurizer:
             raise UsageError("--features: no features requested")
         self.topology = topology
         self.source = str(source)
+        self._internal = _internal_coordinates(self.specs, topology, self.source)
+        if self._internal is not None:
+            self._blocks: list = []
+            self._length_sum, self._frames_seen = np.zeros(topology.n_atoms), 0
+            self.names, self.periodic = self._internal.feature_names, self._internal.periodic
+            return
         blocks = resolve_features(self.specs, topology, reference, self.source, reference_source)
         names = [name for block in blocks for name in block.names]
         seen: dict[str, str] = {}
@@ -147,8 +162,47 @@ class Featurizer:
             raise ValueError(
                 f"frames have {traj.n_atoms} atoms but the featurizer's topology has {self.n_atoms}"
             )
+        if self._internal is not None:
+            return self._internal_features(traj)
         columns = [np.asarray(block.compute(traj), dtype=float) for block in self._blocks]
         return np.concatenate([c.reshape(traj.n_frames, -1) for c in columns], axis=1)
+
+
+    @property
+    def internal_coordinates(self) -> InternalCoordinates | None:
+        """For ``internal`` features: the Z-matrix, its constrained bonds at their mean length
+        over every frame transformed so far (constrained, so the same in every frame up to the
+        file's precision); None for other features."""
+        if self._internal is None:
+            return None
+        lengths = self._length_sum / max(self._frames_seen, 1)
+        fixed = np.where(np.isnan(self._internal.fixed_bond), np.nan, lengths)
+        return replace(self._internal, fixed_bond=fixed)
+
+    def _internal_features(self, traj: md.Trajectory) -> np.ndarray:
+        ic = self._internal
+        pairs = np.column_stack([ic.order[1:], ic.refs[1:, 0]])
+        lengths = md.compute_distances(traj, pairs, periodic=False).astype(float)
+        self._length_sum[1:] += lengths.sum(axis=0)
+        self._frames_seen += traj.n_frames
+        return ic.features(traj.xyz)
+
+
+def _internal_coordinates(
+    specs: Sequence[FeatureSpec], topology: md.Topology, source: str
+) -> InternalCoordinates | None:
+    """The Z-matrix of an ``internal`` spec (lengths measured later), or None without one."""
+    kinds = [spec.kind for spec in specs]
+    if "internal" not in kinds:
+        return None
+    if len(kinds) > 1:
+        raise UsageError(
+            "--features: 'internal' gives every coordinate of the molecule and takes no other "
+            "features beside it"
+        )
+    rule = specs[0].selection or "HBonds"
+    xyz = np.zeros((1, topology.n_atoms, 3))
+    return build_internal_coordinates(topology, xyz, constraints=rule, source=source)
 
 
 # ---------------------------------------------------------------------- plain functions

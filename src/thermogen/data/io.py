@@ -18,6 +18,9 @@ npz schema (the public file format)
     0-d str ``"K"`` (default) or ``"reduced"``.
 ``energy_unit``
     0-d str ``"kJ/mol"`` (default), ``"kcal/mol"`` (converted to kJ/mol on load) or ``"reduced"``.
+``internal_coordinates``
+    0-d str, optional: the JSON Z-matrix and topology of a molecule whose internal coordinates
+    the features are (:class:`~thermogen.structures.InternalCoordinates`).
 
 Other keys are ignored. CSV files have a header row; the ``temperature`` column is required,
 ``energy``, ``replica`` and ``time`` are optional and every other column is a feature.
@@ -37,6 +40,7 @@ import numpy as np
 from ..errors import InputError
 from ..fileio import available_memory, byte_size, write_npz
 from ..strict_yaml import shown
+from ..structures.zmatrix import InternalCoordinates
 from .csv_reader import load_csv
 from .dataset import MultiTempDataset
 from .names import check_name, listed
@@ -47,6 +51,7 @@ __all__ = ["load_dataset", "save_dataset"]
 _ARRAY_KEYS = ("features", "temperature", "energy", "replica", "time", "feature_names", "periodic")
 _UNIT_KEYS = ("temperature_unit", "energy_unit")
 _REQUIRED = ("features", "temperature")
+_INTERNAL = "internal_coordinates"
 _NPZ_ERRORS = (
     OSError,
     ValueError,
@@ -134,6 +139,8 @@ def save_dataset(
     arrays = {name: getattr(dataset, name) for name in _ARRAY_KEYS}
     arrays["feature_names"] = np.array(dataset.feature_names, dtype=str)
     arrays.update({name: np.array(getattr(dataset, name)) for name in _UNIT_KEYS})
+    if dataset.internal_coordinates is not None:
+        arrays[_INTERNAL] = np.array(dataset.internal_coordinates.to_json())
     clash = sorted(set(extra or {}) & set(arrays))
     if clash:
         raise ValueError(f"extra arrays may not replace the dataset's own: {clash}")
@@ -206,6 +213,11 @@ def _npz_fields(path: Path, npz: np.lib.npyio.NpzFile) -> dict[str, object]:
     for name in _UNIT_KEYS:
         if name in keys:
             fields[name] = _unit(path, name, _npz_array(path, npz, name))
+    if _INTERNAL in keys:
+        text = _npz_array(path, npz, _INTERNAL)
+        if text.dtype.kind != "U" or text.ndim != 0:
+            raise InputError(path, _INTERNAL, "must be one string (the JSON Z-matrix record)")
+        fields[_INTERNAL] = InternalCoordinates.from_json(str(text), str(path))
     return fields
 
 

@@ -82,6 +82,7 @@ def featurize_store(
         periodic=featurizer.periodic,
         temperature_unit="K",
         energy_unit="kJ/mol",
+        internal_coordinates=featurizer.internal_coordinates,
         source=str(store.path),
         **extra,
     )

@@ -204,6 +204,7 @@ def featurize_trajectories(
             periodic=featurizer.periodic,
             temperature_unit="K",
             energy_unit=energy_unit,
+            internal_coordinates=featurizer.internal_coordinates,
             source=str(inputs[0].path),
         )
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,6 +22,7 @@ from .. import __version__
 from ..config import dataclass_from_mapping
 from ..errors import InputError
 from ..fileio import atomic_write
+from ..structures.zmatrix import InternalCoordinates
 from .protocol import DataSpec
 from .representation import FeatureScaler, TemperatureScale
 
@@ -40,6 +41,8 @@ C = TypeVar("C")
 T = TypeVar("T")
 
 FORMAT_VERSION = 2
+_INTERNAL = "internal_coordinates"
+"""Model-file entry of a Z-matrix (JSON), present when the features are internal coordinates."""
 """Version of the model-file layout; a file of another version is refused (2: every model
 stores its :class:`~thermogen.models.protocol.DataSpec`)."""
 
@@ -150,7 +153,9 @@ def data_meta(
 ) -> dict[str, Any]:
     """Model-file entries describing the training data: spec, standardization of features and
     (for models that know temperature) of temperatures."""
-    meta = {"data_spec": json.dumps(asdict(spec)), "scaler": json.dumps(scaler.to_dict())}
+    meta = {"data_spec": json.dumps(spec.to_dict()), "scaler": json.dumps(scaler.to_dict())}
+    if spec.internal_coordinates is not None:
+        meta[_INTERNAL] = spec.internal_coordinates.to_json()
     if temperature_scale is not None:
         meta["temperature_scale"] = json.dumps(asdict(temperature_scale))
     return meta
@@ -171,6 +176,9 @@ def read_data_meta(
             f"standardizes {scaler.periodic.size} features but the model has "
             f"{n_features}: the model file was edited or damaged; retrain",
         )
+    if _INTERNAL in payload:
+        internal = InternalCoordinates.from_json(str(payload[_INTERNAL]), str(payload.path))
+        spec = replace(spec, internal_coordinates=internal)
     has_scale = "temperature_scale" in payload
     tscale = (
         _entry(payload, "temperature_scale", lambda s: TemperatureScale(**s)) if has_scale else None

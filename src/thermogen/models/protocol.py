@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
@@ -27,6 +27,7 @@ import numpy as np
 
 from ..data.dataset import MultiTempDataset
 from ..errors import InputError, NonFiniteSamplesError, UsageError
+from ..structures.zmatrix import InternalCoordinates
 from ..threads import torch_threads
 
 __all__ = [
@@ -103,12 +104,24 @@ class DataSpec:
         ``"K"`` or ``"reduced"``.
     energy_unit
         ``"kJ/mol"`` or ``"reduced"``.
+    internal_coordinates
+        The molecule's Z-matrix when the features are its internal coordinates, else None.
     """
 
     feature_names: tuple[str, ...]
     periodic: tuple[bool, ...]
     temperature_unit: str
     energy_unit: str
+    internal_coordinates: InternalCoordinates | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready spec without its Z-matrix (stored as an entry of its own)."""
+        return {
+            "feature_names": list(self.feature_names),
+            "periodic": list(self.periodic),
+            "temperature_unit": self.temperature_unit,
+            "energy_unit": self.energy_unit,
+        }
 
     @classmethod
     def of(cls, dataset: MultiTempDataset) -> DataSpec:
@@ -118,6 +131,7 @@ class DataSpec:
             tuple(bool(p) for p in dataset.periodic),
             dataset.temperature_unit,
             dataset.energy_unit,
+            dataset.internal_coordinates,
         )
 
     @property
@@ -168,6 +182,7 @@ class DataSpec:
             periodic=np.asarray(self.periodic, dtype=bool),
             temperature_unit=self.temperature_unit,
             energy_unit=self.energy_unit,
+            internal_coordinates=self.internal_coordinates,
             source=source,
         )
 

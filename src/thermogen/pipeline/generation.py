@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,12 @@ from ..models.protocol import CONFIGURATIONS, SAMPLE, TRANSFORM
 from ..models.registry import generated_by
 from ..models.requests import check_sample_request
 from ..provenance import run_record, write_json
+from ..structures.output import (
+    StructureRequest,
+    check_structure_request,
+    structure_energies,
+    write_structures,
+)
 from .guards import check_outputs, npz_outputs
 
 __all__ = ["SampleResult", "TransformResult", "sample_model", "transform_data"]
@@ -64,6 +70,8 @@ def sample_model(
     seed: int = 0,
     options: Mapping[str, Any] | None = None,
     progress: bool = False,
+    structures: str | Path | None = None,
+    molecule: str | None = None,
 ) -> SampleResult:
     """``n`` samples per temperature from a run folder (or a fitted model), written to ``out``.
 
@@ -82,17 +90,35 @@ def sample_model(
         Seed of the samples.
     options
         The model's sampling options (e.g. ``sampler`` for diffusion), checked by the model.
+    structures
+        A trajectory file (DCD, XTC, PDB, ...) for the generated structures, with the
+        topology ``<structures>.pdb`` beside it; the run must be trained on internal
+        coordinates (checked before sampling).
+    molecule
+        Built-in molecule name or molecule YAML whose OpenMM energies (kJ/mol) become the
+        samples' ``energy`` (with ``structures``).
     """
     model = run if isinstance(run, Model) else load_run(run, SAMPLE, "sample")
+    run_dir = None if isinstance(run, Model) else run
     type(model).require(SAMPLE, model.config)
     options = dict(options or {})
     model.check_sample_options(options)
     temps = check_sample_request(temperatures, n)
     _check_memory(n * temps.size, model.data_spec.n_features)
-    if out is not None:
-        check_outputs(npz_outputs(out), None if isinstance(run, Model) else run)
-    with generated_by(None if isinstance(run, Model) else run):
+    request = None
+    if molecule is not None and structures is None:
+        raise InputError("sample", "--molecule", "gives energies of structures; add --structures")
+    if structures is not None:
+        internal = model.data_spec.internal_coordinates
+        request = check_structure_request(internal, run_dir, structures, molecule)
+    outputs = (npz_outputs(out) if out is not None else []) + (request.outputs if request else [])
+    if outputs:
+        check_outputs(outputs, run_dir)
+    with generated_by(run_dir):
         samples = model.sample(temps, n, seed=seed, progress=progress, **options)
+    written: list[Path] = []
+    if request is not None:
+        samples, written = _structures(samples, request, progress)
     path = record = None
     if out is not None:
         path = save_dataset(samples, out, model.sample_columns(samples))
@@ -102,13 +128,44 @@ def sample_model(
             "temperatures": temps,
             "n": n,
             **options,
+            "structures": None if request is None else str(request.path),
+            "molecule": molecule,
         }
         results = {"n_frames": samples.n_frames, "configurations": model.can(CONFIGURATIONS)}
         record = write_json(
             path.with_suffix(".run.json"), run_record("sample", settings, seed, results)
         )
     what = "frames" if model.can(CONFIGURATIONS) else "latent samples"
-    return SampleResult(samples, path, record, n, what, model.sample_summary(samples))
+    note = "\n".join(
+        part for part in (model.sample_summary(samples), _written(written, samples)) if part
+    )
+    return SampleResult(samples, path, record, n, what, note)
+
+
+def _structures(
+    samples: MultiTempDataset, request: StructureRequest, progress: bool
+) -> tuple[MultiTempDataset, list[Path]]:
+    """Rebuild, write and (with a molecule) evaluate the structures of generated samples."""
+    positions = request.internal.positions(samples.features)
+    written = write_structures(request, positions)
+    if request.molecule is None:
+        return samples, written
+    energy = structure_energies(request.molecule, positions, progress)
+    return replace(samples, energy=energy, energy_unit="kJ/mol"), written
+
+
+def _written(files: list[Path], samples: MultiTempDataset) -> str:
+    """The structure files written and, with energies, their mean per temperature."""
+    if not files:
+        return ""
+    lines = [f"structures: {', '.join(str(f) for f in files)}"]
+    if samples.energy is not None:
+        means = ", ".join(
+            f"{t:g} K: {samples.energy[samples.temperature == t].mean():.1f}"
+            for t in samples.temperatures
+        )
+        lines.append(f"mean potential energy (kJ/mol): {means}")
+    return "\n".join(lines)
 
 
 def _check_memory(n_samples: int, n_features: int) -> None:

@@ -170,7 +170,9 @@ class MolecularSystem:
 
         return mdtraj.Topology.from_openmm(self.topology)
 
-    def potential_energy(self, positions: np.ndarray, platform: str = "Reference") -> np.ndarray:
+    def potential_energy(
+        self, positions: np.ndarray, platform: str = "Reference", progress: bool = False
+    ) -> np.ndarray:
         """Potential energies in kJ/mol of configurations.
 
         Parameters
@@ -179,6 +181,8 @@ class MolecularSystem:
             (n_atoms, 3) or (M, n_atoms, 3) coordinates in nm.
         platform
             OpenMM platform that evaluates them (Reference is exact and fast for small systems).
+        progress
+            Show a progress bar over configurations.
 
         Returns
         -------
@@ -187,6 +191,7 @@ class MolecularSystem:
         """
         import openmm
         import openmm.unit as unit
+        from tqdm import tqdm
 
         frames = np.asarray(positions, dtype=float).reshape(-1, self.n_atoms, 3)
         context = openmm.Context(
@@ -195,7 +200,8 @@ class MolecularSystem:
             openmm.Platform.getPlatformByName(platform),
         )
         energies = np.empty(len(frames))
-        for i, frame in enumerate(frames):
+        frames_shown = tqdm(frames, desc="energies", unit="structure", disable=not progress)
+        for i, frame in enumerate(frames_shown):
             context.setPositions(frame)
             state = context.getState(getEnergy=True)
             energies[i] = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
