@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from thermogen.errors import InputError
+from thermogen.models.representation import FeatureScaler
 from thermogen.structures import InternalCoordinates, build_internal_coordinates
 from thermogen.systems.molecules import DATA_DIR
 
@@ -146,3 +147,23 @@ def test_two_molecules_or_an_unknown_rule_are_refused(alanine):
         build_internal_coordinates(two, np.concatenate([alanine.xyz, alanine.xyz], axis=1))
     with pytest.raises(InputError, match="HAngles"):
         build_internal_coordinates(alanine.topology, alanine.xyz, constraints="HAngles")
+
+
+def test_unrolled_angles_keep_a_mode_on_the_seam_whole_and_have_a_density():
+    """A torsion peaked at +-pi (the seam of [-pi, pi]) is cut at its emptiest angle instead:
+    one model coordinate, its spread the mode's own, decoded back to the same angles."""
+    rng = np.random.default_rng(2)
+    angle = np.angle(np.exp(1j * rng.vonmises(np.pi, 4.0, 5000)))
+    features = np.column_stack([angle, rng.normal(0.1, 0.02, 5000)])
+    periodic = np.array([True, False])
+    scaler = FeatureScaler.fit(features, periodic, unroll=True)
+    assert scaler.model_dim == 2 and abs(scaler.cut[0]) < 0.5 and np.isnan(scaler.cut[1])
+    assert scaler.std[0] == pytest.approx(
+        np.sqrt(-2 * np.log(np.abs(np.exp(1j * angle).mean()))), rel=0.1
+    )
+    z = scaler.encode(features)
+    assert (z >= scaler.low).all() and (z <= scaler.high).all()
+    np.testing.assert_allclose(scaler.decode(z), features, atol=1e-12)
+    assert scaler.log_jacobian == pytest.approx(-np.log(scaler.std).sum())
+    again = FeatureScaler.from_dict(scaler.to_dict())
+    np.testing.assert_array_equal(again.encode(features), z)

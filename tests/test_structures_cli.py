@@ -77,6 +77,28 @@ def test_sampled_structures_reload_with_their_torsions_and_energies(trained):
     exact = samples.internal_coordinates.positions(samples.features)
     np.testing.assert_allclose(samples.energy, _openmm_energy(exact), atol=1e-3)
     np.testing.assert_allclose(samples.energy, _openmm_energy(frames.xyz), atol=0.5)
+    _check_weights(gen, samples, out)
+
+
+def _check_weights(gen: Path, samples, out: str) -> None:
+    """log_weight = -U/kT - log_prob exactly, log_prob = the features' density minus the log
+    volume element, and the stored Kish ESS is that of the weights at each temperature."""
+    from thermogen.analysis.reweighting import boltzmann_weights
+    from thermogen.units import thermal_energy
+
+    with np.load(gen) as stored:
+        log_prob, log_weight = stored["log_prob"], stored["log_weight"]
+        ess, ess_temperature = stored["ess"], stored["ess_temperature"]
+    kt = thermal_energy(samples.temperature, "K")
+    finite = np.isfinite(log_weight)
+    assert finite.mean() > 0.9
+    np.testing.assert_allclose(log_weight[finite], (-samples.energy / kt - log_prob)[finite])
+    np.testing.assert_array_equal(ess_temperature, [300.0, 450.0])
+    for t, fraction in zip(ess_temperature, ess, strict=True):
+        at = samples.temperature == t
+        expected = boltzmann_weights(log_prob[at], samples.energy[at], thermal_energy(t, "K"))
+        assert fraction == pytest.approx(expected.effective_fraction) and 0 < fraction <= 1
+    assert "Kish effective sample size" in out
 
 
 def test_structures_of_a_run_without_internal_coordinates_are_refused(trained, tmp_path):

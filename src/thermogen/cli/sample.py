@@ -92,7 +92,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     sample.add_argument(
         "--molecule",
         help="with --structures: a built-in molecule (alanine-dipeptide, ...) or molecule "
-        "FILE.yaml whose OpenMM potential energies (kJ/mol) are stored as 'energy' in --out",
+        "FILE.yaml whose OpenMM potential energies (kJ/mol) are stored as 'energy' in --out, "
+        "with the structures' exact log-density 'log_prob', the Boltzmann 'log_weight' "
+        "(-U/kT - log_prob) and the Kish ESS per temperature ('ess', 'ess_temperature')",
     )
     sample.add_argument("--quiet", action="store_true", help="no progress bar")
     sample.set_defaults(func=handle)

@@ -167,7 +167,6 @@ class Featurizer:
         columns = [np.asarray(block.compute(traj), dtype=float) for block in self._blocks]
         return np.concatenate([c.reshape(traj.n_frames, -1) for c in columns], axis=1)
 
-
     @property
     def internal_coordinates(self) -> InternalCoordinates | None:
         """For ``internal`` features: the Z-matrix, its constrained bonds at their mean length

@@ -168,7 +168,7 @@ def read_data_meta(
     spec = _entry(payload, "data_spec", lambda s: DataSpec(**{k: _listed(v) for k, v in s.items()}))
     scaler = _entry(payload, "scaler", FeatureScaler.from_dict)
     n_features = len(spec.feature_names)
-    embedded = n_features + int(np.count_nonzero(scaler.periodic))
+    embedded = n_features + (0 if scaler.unrolled else int(np.count_nonzero(scaler.periodic)))
     if scaler.periodic.shape != (n_features,) or scaler.mean.shape != (embedded,):
         raise InputError(
             payload.path,

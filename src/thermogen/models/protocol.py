@@ -337,6 +337,14 @@ class Model:
         type(self).require(SAMPLE, self.config)
         raise NotImplementedError
 
+    def sample_with_log_prob(
+        self, temperature: float, n: int, *, seed: int = 0, **options: Any
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` samples (n, D) at ``temperature`` with the sampler's exact log-density of each
+        (n,) (capability ``log_prob``)."""
+        type(self).require(LOG_PROB, self.config)
+        raise NotImplementedError
+
     def sample_columns(self, samples: MultiTempDataset) -> dict[str, np.ndarray]:
         """Extra per-sample arrays written beside :meth:`sample`'s dataset (none by default)."""
         return {}

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm import tqdm
 
 from ..data import save_dataset
 from ..data.dataset import MultiTempDataset
 from ..errors import InputError
 from ..fileio import available_memory, byte_size, write_npz
 from ..models import Model, load_run
-from ..models.protocol import CONFIGURATIONS, SAMPLE, TRANSFORM
+from ..models.protocol import CONFIGURATIONS, LOG_PROB, SAMPLE, TRANSFORM
 from ..models.registry import generated_by
 from ..models.requests import check_sample_request
 from ..provenance import run_record, write_json
@@ -24,6 +25,7 @@ from ..structures.output import (
     structure_energies,
     write_structures,
 )
+from ..structures.weights import StructureWeights, structure_weights
 from .guards import check_outputs, npz_outputs
 
 __all__ = ["SampleResult", "TransformResult", "sample_model", "transform_data"]
@@ -109,19 +111,17 @@ def sample_model(
     if molecule is not None and structures is None:
         raise InputError("sample", "--molecule", "gives energies of structures; add --structures")
     if structures is not None:
-        internal = model.data_spec.internal_coordinates
+        internal = model.data_spec.internal_coordinates if model.can(CONFIGURATIONS) else None
         request = check_structure_request(internal, run_dir, structures, molecule)
     outputs = (npz_outputs(out) if out is not None else []) + (request.outputs if request else [])
     if outputs:
         check_outputs(outputs, run_dir)
     with generated_by(run_dir):
-        samples = model.sample(temps, n, seed=seed, progress=progress, **options)
-    written: list[Path] = []
-    if request is not None:
-        samples, written = _structures(samples, request, progress)
+        samples, weights, written = _generate(model, request, temps, n, seed, options, progress)
+    columns = {**model.sample_columns(samples), **(weights.columns() if weights else {})}
     path = record = None
     if out is not None:
-        path = save_dataset(samples, out, model.sample_columns(samples))
+        path = save_dataset(samples, out, columns)
         settings = {
             "run_dir": None if isinstance(run, Model) else str(run),
             "model": model.kind,
@@ -132,14 +132,57 @@ def sample_model(
             "molecule": molecule,
         }
         results = {"n_frames": samples.n_frames, "configurations": model.can(CONFIGURATIONS)}
+        if weights is not None:
+            results["ess_fraction"] = dict(zip(weights.temperatures, weights.ess, strict=True))
         record = write_json(
             path.with_suffix(".run.json"), run_record("sample", settings, seed, results)
         )
     what = "frames" if model.can(CONFIGURATIONS) else "latent samples"
-    note = "\n".join(
-        part for part in (model.sample_summary(samples), _written(written, samples)) if part
-    )
+    parts = [model.sample_summary(samples), _written(written, samples)]
+    if weights is not None:
+        parts.append(weights.summary(samples.temperature_unit))
+    note = "\n".join(part for part in parts if part)
     return SampleResult(samples, path, record, n, what, note)
+
+
+def _generate(
+    model: Model,
+    request: StructureRequest | None,
+    temperatures: np.ndarray,
+    n: int,
+    seed: int,
+    options: Mapping[str, Any],
+    progress: bool,
+) -> tuple[MultiTempDataset, StructureWeights | None, list[Path]]:
+    """Samples, their Boltzmann weights (structures with energies and an exact density only)
+    and the structure files written."""
+    weigh = request is not None and request.molecule is not None and model.can(LOG_PROB)
+    if weigh:
+        samples, log_q = _sample_with_density(model, temperatures, n, seed, options, progress)
+    else:
+        samples = model.sample(temperatures, n, seed=seed, progress=progress, **options)
+    if request is None:
+        return samples, None, []
+    samples, written = _structures(samples, request, progress)
+    return samples, structure_weights(samples, log_q) if weigh else None, written
+
+
+def _sample_with_density(
+    model: Model,
+    temperatures: np.ndarray,
+    n: int,
+    seed: int,
+    options: Mapping[str, Any],
+    progress: bool,
+) -> tuple[MultiTempDataset, np.ndarray]:
+    """``n`` samples per temperature with the sampler's exact log-density of each (N,)."""
+    features, log_q = [], []
+    for i, t in enumerate(tqdm(temperatures, desc="sampling with densities", disable=not progress)):
+        x, log_density = model.sample_with_log_prob(float(t), n, seed=seed + i, **options)
+        features.append(x)
+        log_q.append(log_density)
+    column = np.repeat(temperatures, n)
+    return model.data_spec.dataset(np.concatenate(features), column), np.concatenate(log_q)
 
 
 def _structures(

@@ -56,7 +56,8 @@ class StructureWeights:
     def summary(self, unit: str) -> str:
         """One line: the effective sample size at each temperature."""
         shares = ", ".join(
-            f"{t:g} {unit}: {100 * e:.1f}%" for t, e in zip(self.temperatures, self.ess, strict=True)
+            f"{t:g} {unit}: {100 * e:.1f}%"
+            for t, e in zip(self.temperatures, self.ess, strict=True)
         )
         return f"Kish effective sample size of the Boltzmann weights: {shares}"
 
