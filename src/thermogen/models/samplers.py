@@ -289,11 +289,12 @@ def sampler_log_density(
         return sampler(eps, schedule, n, dim, scale, steps, None, like, xi)
 
     columns = []
-    for d in range(dim):
-        tangent = torch.zeros_like(noise)
-        tangent[:, d] = 1.0
-        z, column = torch.func.jvp(run, (noise,), (tangent,))
-        columns.append(column)
+    with torch.no_grad():  # forward mode only: no backward graph through the network's weights
+        for d in range(dim):
+            tangent = torch.zeros_like(noise)
+            tangent[:, d] = 1.0
+            z, column = torch.func.jvp(run, (noise,), (tangent,))
+            columns.append(column)
     jacobian = torch.stack(columns, dim=2)
     log_prior = -0.5 * (noise**2).sum(dim=1) - 0.5 * dim * math.log(2 * math.pi)
     return z, log_prior - torch.linalg.slogdet(jacobian).logabsdet
