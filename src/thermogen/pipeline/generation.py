@@ -22,7 +22,6 @@ from ..provenance import run_record, write_json
 from ..structures.output import (
     StructureRequest,
     check_structure_request,
-    structure_energies,
     write_structures,
 )
 from ..structures.weights import StructureWeights, structure_weights
@@ -193,7 +192,7 @@ def _structures(
     written = write_structures(request, positions)
     if request.molecule is None:
         return samples, written
-    energy = structure_energies(request.molecule, positions, progress)
+    energy = request.molecule.potential_energy(positions, progress=progress)
     return replace(samples, energy=energy, energy_unit="kJ/mol"), written
 
 

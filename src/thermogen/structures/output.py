@@ -3,8 +3,8 @@
 :func:`check_structure_request` runs before any sampling (a run without internal coordinates,
 an unknown trajectory format or a molecule whose atoms are not the run's is one line);
 :func:`write_structures` writes the structures with MDTraj (DCD, XTC, PDB, ... by extension)
-through a temporary file renamed into place, with the topology as a PDB beside them;
-:func:`structure_energies` evaluates their potential energies with OpenMM. Units: nm, kJ/mol.
+through a temporary file renamed into place, with the topology as a PDB beside them; the
+request's molecule evaluates their potential energies with OpenMM. Units: nm, kJ/mol.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
 __all__ = [
     "StructureRequest",
     "check_structure_request",
-    "structure_energies",
     "write_structures",
 ]
 
@@ -124,13 +123,6 @@ def write_structures(request: StructureRequest, positions: np.ndarray) -> list[P
         finally:
             temporary.unlink(missing_ok=True)
     return [target for target, _ in targets]
-
-
-def structure_energies(
-    molecule: MolecularSystem, positions: np.ndarray, progress: bool = False
-) -> np.ndarray:
-    """Potential energies (M,) in kJ/mol of structures (M, n_atoms, 3) in nm, on one Context."""
-    return molecule.potential_energy(positions, progress=progress)
 
 
 def _molecule(name: str | None, internal: InternalCoordinates) -> MolecularSystem | None:

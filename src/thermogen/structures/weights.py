@@ -76,13 +76,12 @@ def structure_weights(samples: MultiTempDataset, log_q_features: np.ndarray) -> 
     log_weight = -samples.energy / samples.thermal_energy() - log_prob
     log_weight = np.where(np.isfinite(log_weight), log_weight, -np.inf)
     temperatures = samples.temperatures
-    ess = np.array(
-        [
-            boltzmann_weights(
-                log_prob[at], samples.energy[at], float(samples.thermal_energy(t))
-            ).effective_fraction
-            for t in temperatures
-            for at in [samples.temperature == t]
-        ]
-    )
+    ess = np.array([_ess_fraction(samples, log_prob, t) for t in temperatures])
     return StructureWeights(log_prob, log_weight, temperatures, ess)
+
+
+def _ess_fraction(samples: MultiTempDataset, log_prob: np.ndarray, temperature: float) -> float:
+    """Kish effective sample size, as a fraction, of the weights of the samples at one T."""
+    at = samples.temperature == temperature
+    kt = float(samples.thermal_energy(temperature))
+    return boltzmann_weights(log_prob[at], samples.energy[at], kt).effective_fraction
