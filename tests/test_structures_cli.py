@@ -17,6 +17,9 @@ from thermogen.data import load_dataset
 from thermogen.systems.molecules import DATA_DIR
 
 PDB = DATA_DIR / "alanine_dipeptide.pdb"
+ENERGY_ATOL = 0.05
+"""kJ/mol: a simulated frame rebuilt from its internal coordinates has the store's energy (its
+float32 positions and 1e-5 constraint tolerance shift it by less)."""
 
 
 @pytest.fixture(scope="module")
@@ -24,11 +27,12 @@ def trained(tmp_path_factory) -> Path:
     """A diffusion run on alanine dipeptide's internal coordinates (a short 3-replica REMD)."""
     folder = tmp_path_factory.mktemp("structures")
     simulate = ["simulate", "alanine-dipeptide", "--temperatures", "300,400,500", "--ns", "0.05"]
-    simulate += ["--exchange-ps", "0.5", "--platform", "Reference", "--quiet"]
+    simulate += ["--exchange-ps", "0.5", "--platform", "Reference", "--features", "internal"]
+    simulate += ["--quiet"]
     assert run([*simulate, "--out", folder / "adp.npz"])[0] == 0
     featurize = ["featurize", "--top", folder / "adp.pdb", "--store", folder / "adp.nc"]
-    featurize += ["--features", "internal", "--out", folder / "ic.npz", "--quiet"]
-    assert run(featurize)[0] == 0
+    for features, name in (("internal", "ic.npz"), ("phi,psi", "angles.npz")):
+        assert run([*featurize, "--features", features, "--out", folder / name, "--quiet"])[0] == 0
     (folder / "tiny.yaml").write_text("width: 64\ntrain:\n  steps: 150\n")
     train = ["train", folder / "ic.npz", "--config", folder / "tiny.yaml", "--quiet"]
     assert run([*train, "--out", folder / "run"])[0] == 0
@@ -56,6 +60,27 @@ def test_internal_coordinates_travel_from_featurize_to_the_run(trained):
     data = load_dataset(trained / "ic.npz")
     assert data.internal_coordinates is not None and data.n_features == 3 * 22 - 6 - 12
     assert {"phi:ALA2", "psi:ALA2"} <= set(data.feature_names)
+
+
+def test_simulate_writes_internal_coordinates_with_the_exact_constraint_lengths(trained):
+    simulated, featurized = (load_dataset(trained / name) for name in ("adp.npz", "ic.npz"))
+    assert simulated.feature_names == featurized.feature_names
+    np.testing.assert_allclose(simulated.features, featurized.features, atol=1e-4)
+    pdb = app.PDBFile(str(PDB))
+    system = app.ForceField("amber99sbildn.xml").createSystem(
+        pdb.topology, nonbondedMethod=app.NoCutoff, constraints=app.HBonds
+    )
+    exact = {}
+    for index in range(system.getNumConstraints()):
+        i, j, length = system.getConstraintParameters(index)
+        exact[(min(i, j), max(i, j))] = length.value_in_unit(unit.nanometer)
+    ic = simulated.internal_coordinates
+    fixed = np.flatnonzero(~np.isnan(ic.fixed_bond))
+    pairs = [tuple(sorted((int(ic.order[s]), int(ic.refs[s, 0])))) for s in fixed]
+    assert len(pairs) == len(exact) == 12
+    np.testing.assert_array_equal(ic.fixed_bond[fixed], [exact[pair] for pair in pairs])
+    rebuilt = ic.positions(simulated.features[:20])
+    np.testing.assert_allclose(_openmm_energy(rebuilt), simulated.energy[:20], atol=ENERGY_ATOL)
 
 
 def test_sampled_structures_reload_with_their_torsions_and_energies(trained):
@@ -102,9 +127,9 @@ def _check_weights(gen: Path, samples, out: str) -> None:
 
 
 def test_structures_of_a_run_without_internal_coordinates_are_refused(trained, tmp_path):
-    data = load_dataset(trained / "adp.npz")  # phi, psi only
+    data = load_dataset(trained / "angles.npz")  # phi, psi only
     assert data.internal_coordinates is None
-    train = ["train", trained / "adp.npz", "--config", trained / "tiny.yaml", "--quiet"]
+    train = ["train", trained / "angles.npz", "--config", trained / "tiny.yaml", "--quiet"]
     assert run([*train, "--out", tmp_path / "angles"])[0] == 0
     sample = ["sample", tmp_path / "angles", "--temperatures", "300", "--n", "5"]
     fails(

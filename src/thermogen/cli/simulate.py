@@ -12,7 +12,7 @@ from .common import refuse_options, temperatures_option
 __all__ = ["add_parser", "handle"]
 
 _ANALYTIC_ONLY = ("chains", "steps", "equilibration", "stride", "swap_interval")
-_MOLECULE_ONLY = ("ns", "exchange_ps", "platform", "overwrite", "dcd")
+_MOLECULE_ONLY = ("ns", "exchange_ps", "platform", "overwrite", "features", "dcd")
 """``simulate`` options that only one kind of system takes."""
 
 
@@ -69,7 +69,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(alanine-dipeptide, alanine-dipeptide-implicit, or a settings file FILE.yaml naming "
         "structure, forcefield, implicit_solvent, constraints, timestep_ps, "
         "collision_rate_per_ps): OpenMM with openmmtools' parallel tempering, in K, kJ/mol, nm "
-        "and ps; features are the backbone dihedrals phi, psi (radians); the NetCDF store "
+        "and ps; features are the backbone dihedrals phi, psi (radians) unless --features names "
+        "others (--features internal: every internal coordinate, for whole structures); the "
+        "NetCDF store "
         "OUT.nc (+ OUT_checkpoint.nc) keeps the trajectory, and running the same command again "
         "continues a killed or shorter run from it.",
     )
@@ -106,6 +108,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     molecules.add_argument(
         "--overwrite", action="store_true", help="delete an existing store OUT.nc and start over"
+    )
+    molecules.add_argument(
+        "--features",
+        help="features of the dataset, as thermogen featurize --features takes them "
+        "(default phi,psi; 'internal' gives every internal coordinate with the constrained "
+        "bonds at their exact lengths, so that thermogen sample --structures can rebuild "
+        "molecules)",
     )
     molecules.add_argument(
         "--dcd", action="store_true", help="also write one DCD per temperature (OUT.T<K>K.dcd)"

@@ -48,7 +48,7 @@ default); Rg and RMSD assume molecules that are whole (not split across the peri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -89,6 +89,10 @@ class Featurizer:
         Topology file, named in error messages.
     reference_source
         Reference file, named in error messages.
+    constrained_lengths
+        For ``internal`` features: exact lengths in nm of constrained bonds by atom pair (an
+        OpenMM System's constraints); these bonds are fixed at them and left out of the features
+        whatever RULE says. Other constrained bonds take their mean length over the frames.
 
     Attributes
     ----------
@@ -117,14 +121,18 @@ class Featurizer:
         reference: md.Trajectory | None = None,
         source: str | Path = "<topology>",
         reference_source: str | Path | None = None,
+        constrained_lengths: Mapping[tuple[int, int], float] | None = None,
     ) -> None:
         self.specs = parse_features(specs) if isinstance(specs, str) else tuple(specs)
         if not self.specs:
             raise UsageError("--features: no features requested")
         self.topology = topology
         self.source = str(source)
-        self._internal = _internal_coordinates(self.specs, topology, self.source)
+        self._internal = _internal_coordinates(
+            self.specs, topology, self.source, constrained_lengths
+        )
         if self._internal is not None:
+            self._given = _given_slots(self._internal, constrained_lengths)
             self._blocks: list = []
             self._length_sum, self._frames_seen = np.zeros(topology.n_atoms), 0
             self.names, self.periodic = self._internal.feature_names, self._internal.periodic
@@ -167,15 +175,20 @@ class Featurizer:
         columns = [np.asarray(block.compute(traj), dtype=float) for block in self._blocks]
         return np.concatenate([c.reshape(traj.n_frames, -1) for c in columns], axis=1)
 
+    def transform_positions(self, positions: np.ndarray) -> np.ndarray:
+        """(M, D) features of (M, n_atoms, 3) positions in nm (see :meth:`transform`)."""
+        return self.transform(md.Trajectory(np.asarray(positions, dtype=float), self.topology))
+
     @property
     def internal_coordinates(self) -> InternalCoordinates | None:
-        """For ``internal`` features: the Z-matrix, its constrained bonds at their mean length
-        over every frame transformed so far (constrained, so the same in every frame up to the
-        file's precision); None for other features."""
+        """For ``internal`` features: the Z-matrix, its constrained bonds at the lengths given
+        or else at their mean length over every frame transformed so far (constrained, so the
+        same in every frame up to the file's precision); None for other features."""
         if self._internal is None:
             return None
         lengths = self._length_sum / max(self._frames_seen, 1)
-        fixed = np.where(np.isnan(self._internal.fixed_bond), np.nan, lengths)
+        fixed = self._internal.fixed_bond
+        fixed = np.where(self._given, fixed, np.where(np.isnan(fixed), np.nan, lengths))
         return replace(self._internal, fixed_bond=fixed)
 
     def _internal_features(self, traj: md.Trajectory) -> np.ndarray:
@@ -188,7 +201,10 @@ class Featurizer:
 
 
 def _internal_coordinates(
-    specs: Sequence[FeatureSpec], topology: md.Topology, source: str
+    specs: Sequence[FeatureSpec],
+    topology: md.Topology,
+    source: str,
+    constrained_lengths: Mapping[tuple[int, int], float] | None,
 ) -> InternalCoordinates | None:
     """The Z-matrix of an ``internal`` spec (lengths measured later), or None without one."""
     kinds = [spec.kind for spec in specs]
@@ -201,7 +217,18 @@ def _internal_coordinates(
         )
     rule = specs[0].selection or "HBonds"
     xyz = np.zeros((1, topology.n_atoms, 3))
-    return build_internal_coordinates(topology, xyz, constraints=rule, source=source)
+    return build_internal_coordinates(
+        topology, xyz, constraints=rule, constrained_lengths=constrained_lengths, source=source
+    )
+
+
+def _given_slots(
+    internal: InternalCoordinates, constrained_lengths: Mapping[tuple[int, int], float] | None
+) -> np.ndarray:
+    """(n_atoms,) bool: the slots whose bond length ``constrained_lengths`` gives."""
+    pairs = {tuple(sorted(pair)) for pair in (constrained_lengths or {})}
+    bonds = zip(internal.order.tolist(), internal.refs[:, 0].tolist(), strict=True)
+    return np.array([slot > 0 and tuple(sorted(b)) in pairs for slot, b in enumerate(bonds)])
 
 
 # ---------------------------------------------------------------------- plain functions

@@ -85,7 +85,7 @@ def remd_config(system: str, settings: Any) -> Any:
     from ..simulate import OpenMMREMDConfig, REMDConfig
 
     if is_molecule(system):
-        names = {"ns": "ns", "exchange_ps": "exchange_ps", "platform": "platform"}
+        names = {name: name for name in ("ns", "exchange_ps", "platform", "features")}
         cls: type = OpenMMREMDConfig
     else:
         names = {

@@ -37,6 +37,10 @@ class OpenMMREMDConfig:
         Seed of the starting velocities, the Langevin noise and the swap draws.
     minimize
         Minimize the starting structure once before a new run.
+    features
+        Features of the dataset written (``thermogen featurize --features``, e.g. ``internal``
+        for every internal coordinate, the System's constrained bonds held at their lengths);
+        None for the backbone dihedrals phi, psi.
     """
 
     temperatures: tuple[float, ...]
@@ -45,6 +49,7 @@ class OpenMMREMDConfig:
     platform: str = "auto"
     seed: int = 0
     minimize: bool = True
+    features: str | None = None
 
     def __post_init__(self) -> None:
         temps = tuple(float(t) for t in self.temperatures)

@@ -1,8 +1,9 @@
 """What a molecular replica-exchange run produced, read back from its store.
 
 :func:`result_from_store` turns the iterations of a store into an :class:`OpenMMREMDResult`:
-frames grouped by replica in time order (features are backbone dihedrals in radians), potential
-energies in kJ/mol, swap acceptance and round trips. Units: K, kJ/mol, nm, ps.
+frames grouped by replica in time order (features: backbone dihedrals in radians unless the
+config names others), potential energies in kJ/mol, swap acceptance and round trips. Units: K,
+kJ/mol, nm, ps.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class OpenMMREMDResult:
     Attributes
     ----------
     dataset
-        Frames grouped by replica in time order: ``features`` (backbone dihedrals, radians),
+        Frames grouped by replica in time order: ``features`` (``config.features``),
         ``temperature`` (K), ``energy`` (potential energy, kJ/mol), ``replica``, ``time``
         (store iteration).
     positions
@@ -202,15 +203,16 @@ def result_from_store(
     energy = reduced * KB_KJ_PER_MOL_K * ladder[states]  # kJ/mol
     # frames grouped by replica, in time order: (R, I) flattened
     positions = done.positions[iterations].transpose(1, 0, 2, 3).reshape(n_rep * n_iter, -1, 3)
-    features, names, periodic = molecule.features(positions)
+    featurizer = molecule.featurizer(config.features)
     dataset = MultiTempDataset(
-        features=features,
+        features=featurizer.transform_positions(positions),
         temperature=ladder[states.T.ravel()],
         energy=energy.T.ravel(),
         replica=np.repeat(np.arange(n_rep), n_iter),
         time=np.tile(iterations, n_rep),
-        feature_names=names,
-        periodic=periodic,
+        feature_names=featurizer.names,
+        periodic=featurizer.periodic,
+        internal_coordinates=featurizer.internal_coordinates,
         temperature_unit="K",
         energy_unit="kJ/mol",
         source=f"REMD {molecule.name} ({store})",

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     import openmm
     import openmm.app
 
+    from ..data.featurize import Featurizer
+
 __all__ = [
     "CONSTRAINTS",
     "MOLECULES",
@@ -207,35 +209,62 @@ class MolecularSystem:
             energies[i] = state.getPotentialEnergy().value_in_unit(unit.kilojoule_per_mole)
         return energies
 
-    def features(self, positions: np.ndarray) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
-        """The features thermogen writes for this molecule: backbone dihedrals phi and psi.
+    def constraint_lengths(self) -> dict[tuple[int, int], float]:
+        """Lengths in nm of the System's distance constraints, by atom pair (i < j)."""
+        from openmm import unit
+
+        lengths = {}
+        for index in range(self.system.getNumConstraints()):
+            i, j, length = self.system.getConstraintParameters(index)
+            lengths[(min(i, j), max(i, j))] = float(length.value_in_unit(unit.nanometer))
+        return lengths
+
+    def featurizer(self, spec: str | None = None) -> Featurizer:
+        """The :class:`~thermogen.data.featurize.Featurizer` of ``spec`` on this molecule.
 
         Parameters
         ----------
-        positions
-            (M, n_atoms, 3) coordinates in nm.
-
-        Returns
-        -------
-        features
-            (M, D) all phi, then all psi angles, in radians in [-pi, pi]; for a molecule with no
-            protein backbone, the radius of gyration in nm (D = 1).
-        names
-            D feature names as ``thermogen featurize`` gives them (``phi:ALA2, psi:ALA2`` for
-            alanine dipeptide; ``rg`` without a backbone).
-        periodic
-            (D,) bool, True for the angles.
+        spec
+            A feature specification (``thermogen featurize --features``); None for the default:
+            backbone dihedrals ``phi,psi``, or ``rg`` for a molecule with no protein backbone.
+            ``internal`` features hold the System's constrained bonds at their exact lengths.
         """
         import mdtraj
 
         from ..data.featurize import Featurizer
 
-        traj = mdtraj.Trajectory(np.asarray(positions, dtype=float), self.mdtraj_topology())
-        has_backbone = mdtraj.compute_phi(traj[:1])[0].size > 0
-        featurizer = Featurizer(
-            "phi,psi" if has_backbone else "rg", traj.topology, source=self.name
+        topology = self.mdtraj_topology()
+        if spec is None:
+            frame = mdtraj.Trajectory(np.zeros((1, topology.n_atoms, 3)), topology)
+            spec = "phi,psi" if mdtraj.compute_phi(frame)[0].size > 0 else "rg"
+        return Featurizer(
+            spec, topology, source=self.name, constrained_lengths=self.constraint_lengths()
         )
-        return featurizer.transform(traj), tuple(featurizer.names), featurizer.periodic
+
+    def features(
+        self, positions: np.ndarray, spec: str | None = None
+    ) -> tuple[np.ndarray, tuple[str, ...], np.ndarray]:
+        """The features of frames of this molecule (see :meth:`featurizer`).
+
+        Parameters
+        ----------
+        positions
+            (M, n_atoms, 3) coordinates in nm.
+        spec
+            Feature specification; None for backbone dihedrals (``phi:ALA2, psi:ALA2`` for
+            alanine dipeptide, in radians) or ``rg`` (nm) without a backbone.
+
+        Returns
+        -------
+        features
+            (M, D) features (angles in radians, lengths in nm).
+        names
+            D feature names as ``thermogen featurize`` gives them.
+        periodic
+            (D,) bool, True for the angles.
+        """
+        featurizer = self.featurizer(spec)
+        return featurizer.transform_positions(positions), featurizer.names, featurizer.periodic
 
 
 def get_molecule(name: str) -> MolecularSystem:

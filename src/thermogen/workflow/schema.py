@@ -51,8 +51,9 @@ class SimulateSettings:
     chains, steps, equilibration, stride, swap_interval
         Analytic systems: independent REMD chains, production and discarded Langevin steps,
         steps between frames and between swap attempts.
-    ns, exchange_ps, platform, overwrite
-        Molecules: ns per replica, ps between swaps, OpenMM platform, restart an existing store.
+    ns, exchange_ps, platform, overwrite, features
+        Molecules: ns per replica, ps between swaps, OpenMM platform, restart an existing store,
+        features of the dataset (default ``phi,psi``; ``internal`` for whole structures).
     timestep, friction
         Langevin time step (ps for molecules) and friction (1/ps for molecules).
     seed
@@ -69,6 +70,7 @@ class SimulateSettings:
     exchange_ps: float | None = None
     platform: str | None = None
     overwrite: bool | None = None
+    features: str | None = None
     timestep: float | None = None
     friction: float | None = None
     seed: int | None = None

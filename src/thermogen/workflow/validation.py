@@ -12,7 +12,7 @@ from .schema import DataSettings, SampleSettings, SimulateSettings, WorkflowConf
 from .steps import SAMPLE_OPTIONS
 
 _ANALYTIC_ONLY = ("chains", "steps", "equilibration", "stride", "swap_interval")
-_MOLECULE_ONLY = ("ns", "exchange_ps", "platform", "overwrite")
+_MOLECULE_ONLY = ("ns", "exchange_ps", "platform", "overwrite", "features")
 """``simulate`` settings that only one kind of system takes."""
 
 _REFERENCE_KINDS = ("reference", "exact")
