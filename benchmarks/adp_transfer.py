@@ -31,6 +31,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 import torch
+from direct_md import direct_simulation
 
 from thermogen.analysis import js_divergence
 from thermogen.analysis.mbar import MBARReweighter
@@ -48,41 +49,10 @@ from thermogen.analysis.ramachandran import (
 from thermogen.models import DiffusionConfig, DiffusionModel
 from thermogen.provenance import run_record, write_json
 from thermogen.simulate.openmm_remd import OpenMMREMDConfig, run_openmm_remd
-from thermogen.systems.molecules import MolecularSystem, get_molecule
+from thermogen.systems.molecules import get_molecule
 
 RESULTS = Path(__file__).parent / "results"
 N_GENERATED = 20_000
-FRAME_PS = 1.0
-"""Direct simulations save a frame every ps, like the replica-exchange iterations."""
-
-
-def direct_simulation(
-    molecule: MolecularSystem, temperature: float, ns: float, seed: int
-) -> np.ndarray:
-    """(frames, 2) phi/psi of plain Langevin dynamics at ``temperature`` (K) for ``ns``."""
-    import openmm
-    import openmm.unit as unit
-
-    integrator = openmm.LangevinMiddleIntegrator(
-        temperature * unit.kelvin,
-        molecule.collision_rate_per_ps / unit.picosecond,
-        molecule.timestep_ps * unit.picosecond,
-    )
-    integrator.setRandomNumberSeed(seed + 1)
-    context = openmm.Context(
-        molecule.system, integrator, openmm.Platform.getPlatformByName("Reference")
-    )
-    context.setPositions(molecule.positions)
-    openmm.LocalEnergyMinimizer.minimize(context)
-    context.setVelocitiesToTemperature(temperature * unit.kelvin, seed + 1)
-    steps = round(FRAME_PS / molecule.timestep_ps)
-    integrator.step(100 * steps)  # 100 ps of equilibration, not counted
-    frames = []
-    for _ in range(round(ns * 1000 / FRAME_PS)):
-        integrator.step(steps)
-        positions = context.getState(getPositions=True).getPositions(asNumpy=True)
-        frames.append(positions.value_in_unit(unit.nanometer))
-    return molecule.features(np.array(frames))[0]
 
 
 def compare(
@@ -119,7 +89,7 @@ def run_seed(args: argparse.Namespace, seed: int, reference_hists: np.ndarray) -
     rows = []
     for i, t in enumerate(TARGETS):
         started = time.perf_counter()
-        direct = direct_simulation(molecule, t, total_ns, seed)
+        direct = molecule.features(direct_simulation(molecule, t, total_ns, seed)[0])[0]
         direct_s = time.perf_counter() - started
         rows.append(
             {
